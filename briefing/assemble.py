@@ -1,0 +1,269 @@
+"""Assemble: segment audio into a mastered, tagged MP3 with chapters and transcripts."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydub import AudioSegment
+
+from .engines import SpeechAudio
+from .errors import AssemblyError
+from .files import write_atomically
+from .measure import Loudness, ffmpeg_exe, measure_loudness
+from .script import Pause, Role, Script
+
+EPISODE_RATE = 24000  # the voices' rate; ffmpeg resamples to 44.1 kHz when encoding
+MP3_RATE = 44100
+MP3_BITRATE = "96k"
+TARGET_LUFS = -19.0  # mono spoken word (AES TD1004)
+MAX_TRUE_PEAK_WAV = -1.5
+MAX_TRUE_PEAK_MP3 = -1.0
+PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
+INTRO_SPEECH_START = 1.6  # the intro sting plays alone this long, then fades under the voice
+AudioSegment.converter = ffmpeg_exe()
+
+
+@dataclass(frozen=True)
+class Cue:
+    """When one segment is heard, with its written text (for transcripts)."""
+
+    start: float
+    end: float
+    text: str
+    story: int | None
+    role: str
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    end: float
+    title: str
+    story: int | None
+
+
+@dataclass(frozen=True)
+class Mix:
+    """The episode before encoding: mastered samples and the timing of everything in it."""
+
+    samples: np.ndarray
+    sample_rate: int
+    cues: tuple[Cue, ...]
+    chapters: tuple[Chapter, ...]
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
+    """Join the segments with pauses that follow the script, a chime between stories, sting and fades."""
+    if len(audio) != len(script.segments):
+        raise AssemblyError(f"Got audio for {len(audio)} of {len(script.segments)} segments")
+    track = AudioSegment.silent(duration=0, frame_rate=EPISODE_RATE)
+    cues: list[Cue] = []
+    position = INTRO_SPEECH_START
+    track += _silence(INTRO_SPEECH_START)
+    chime = _to_segment(chime_tone())
+    for index, (segment, speech) in enumerate(zip(script.segments, audio)):
+        spoken = _to_segment(speech)
+        track += spoken
+        duration = spoken.frame_count() / EPISODE_RATE
+        cues.append(Cue(position, position + duration, segment.text, segment.story, segment.role.value))
+        position += duration
+        is_last = index == len(script.segments) - 1
+        if segment.pause == Pause.STORY and not is_last:
+            gap = _silence(PAUSE_SECONDS[Pause.STORY]) + chime + _silence(0.35)
+        else:
+            gap = _silence(0.0 if is_last else PAUSE_SECONDS[segment.pause])
+        track += gap
+        position += gap.frame_count() / EPISODE_RATE
+    track += _silence(0.6) + chime + _silence(1.2)
+    track = track.overlay(_to_segment(intro_sting()), position=0)
+    track = track.fade_in(30).fade_out(1500)
+    samples = np.array(track.get_array_of_samples(), dtype=np.float32) / 32768.0
+    return Mix(samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE)))
+
+
+def _chapters(script: Script, cues: list[Cue], total: float) -> list[Chapter]:
+    titles = {story.index: story.title for story in script.stories}
+    starts: list[tuple[float, str, int | None]] = [(0.0, "开场", None)]
+    for cue in cues:
+        if cue.story is not None and cue.story != starts[-1][2]:
+            starts.append((cue.start, titles[cue.story], cue.story))
+        elif cue.role == Role.OUTRO.value and starts[-1][1] != "结束":
+            starts.append((cue.start, "结束", None))
+    ends = [start for start, _, _ in starts[1:]] + [total]
+    return [Chapter(round(start, 3), round(end, 3), title, story) for (start, title, story), end in zip(starts, ends)]
+
+
+def _silence(seconds: float) -> AudioSegment:
+    return AudioSegment.silent(duration=seconds * 1000, frame_rate=EPISODE_RATE)
+
+
+def _to_segment(audio: SpeechAudio | np.ndarray) -> AudioSegment:
+    samples, rate = (audio.samples, audio.sample_rate) if isinstance(audio, SpeechAudio) else (audio, EPISODE_RATE)
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
+    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=rate, channels=1)
+    return segment if rate == EPISODE_RATE else segment.set_frame_rate(EPISODE_RATE)
+
+
+def _bell(frequency: float, seconds: float, decay: float) -> np.ndarray:
+    t = np.arange(int(seconds * EPISODE_RATE)) / EPISODE_RATE
+    partials = np.sin(2 * np.pi * frequency * t) + 0.35 * np.sin(2 * np.pi * 2.01 * frequency * t) + 0.12 * np.sin(2 * np.pi * 3.98 * frequency * t)
+    attack = np.minimum(1.0, t / 0.008)
+    return (partials * attack * np.exp(-t / decay)).astype(np.float32)
+
+
+def chime_tone() -> np.ndarray:
+    """Two soft bell notes (a rising fifth): the mark between stories."""
+    first, second = _bell(659.25, 0.9, 0.22), _bell(987.77, 0.9, 0.3)
+    offset = int(0.16 * EPISODE_RATE)
+    out = np.zeros(offset + len(second), dtype=np.float32)
+    out[: len(first)] += first
+    out[offset:] += second
+    return 0.18 * out / np.max(np.abs(out))
+
+
+def intro_sting() -> np.ndarray:
+    """A rising four-note arpeggio that rings on under the first words of the intro."""
+    notes = [523.25, 659.25, 783.99, 1046.5]
+    step = int(0.2 * EPISODE_RATE)
+    out = np.zeros(step * len(notes) + int(2.6 * EPISODE_RATE), dtype=np.float32)
+    for n, frequency in enumerate(notes):
+        tone = _bell(frequency, 2.6, 0.5 + 0.15 * n)
+        out[n * step : n * step + len(tone)] += tone
+    return 0.22 * out / np.max(np.abs(out))
+
+
+def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0) -> np.ndarray:
+    """Normalize integrated loudness to `target_lufs`, holding sample peaks under `ceiling_db`."""
+    import pyloudnorm
+
+    meter = pyloudnorm.Meter(sample_rate)
+    out = samples.astype(np.float64)
+    for _ in range(4):  # limiting lowers loudness a little; converge in a few rounds
+        loudness = meter.integrated_loudness(out)
+        if not math.isfinite(loudness):
+            raise AssemblyError("The episode is silent: every segment came back without sound")
+        out = out * 10 ** ((target_lufs - loudness) / 20)
+        out = limit(out, 10 ** (ceiling_db / 20), sample_rate)
+        if abs(meter.integrated_loudness(out) - target_lufs) < 0.2:
+            break
+    return out.astype(np.float32)
+
+
+def limit(samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, reach: int = 6) -> np.ndarray:
+    """A look-ahead peak limiter: per-block gain, widened by a min filter and then smoothed.
+
+    The smoothing window is no wider than the min filter, so no sample ends up above `ceiling`.
+    """
+    block = max(1, int(block_seconds * sample_rate))
+    padded = np.pad(np.abs(samples), (0, (-len(samples)) % block))
+    peaks = padded.reshape(-1, block).max(axis=1)
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    if needed.min() >= 1.0:
+        return samples
+    edge = np.pad(needed, reach, mode="edge")
+    widened = np.lib.stride_tricks.sliding_window_view(edge, 2 * reach + 1).min(axis=1)
+    smooth = np.convolve(np.pad(widened, reach, mode="edge"), np.ones(2 * reach + 1) / (2 * reach + 1), mode="valid")
+    centres = (np.arange(len(smooth)) + 0.5) * block
+    gain = np.interp(np.arange(len(samples)), centres, smooth)
+    return samples * gain
+
+
+@dataclass(frozen=True)
+class Master:
+    """Loudness of the mastered WAV before encoding and of the MP3 after."""
+
+    before: Loudness
+    after: Loudness
+
+
+def master_and_encode(samples: np.ndarray, sample_rate: int, destination: Path) -> Master:
+    """Master to TARGET_LUFS and encode mono 44.1 kHz 96 kbps CBR MP3 within both true-peak limits.
+
+    The limiter works on sample peaks; when a meter finds the true peak too high, the ceiling
+    drops by the excess and the episode is mastered again.
+    """
+    ceiling_db = -2.0
+    with tempfile.TemporaryDirectory(prefix=".encode-", dir=destination.parent) as tmp:
+        wav_path = Path(tmp) / "master.wav"
+        for _ in range(5):
+            mastered = master(samples, sample_rate, ceiling_db=ceiling_db)
+            _to_segment(mastered).export(wav_path, format="wav")
+            before = measure_loudness(wav_path)
+            if before.true_peak_dbtp > MAX_TRUE_PEAK_WAV:
+                ceiling_db -= before.true_peak_dbtp - MAX_TRUE_PEAK_WAV + 0.1
+                continue
+            _run_ffmpeg(["-i", str(wav_path), "-ac", "1", "-ar", str(MP3_RATE), "-c:a", "libmp3lame", "-b:a", MP3_BITRATE,
+                         "-id3v2_version", "0", str(destination)])
+            after = measure_loudness(destination)
+            if after.true_peak_dbtp <= MAX_TRUE_PEAK_MP3:
+                return Master(before, after)
+            ceiling_db -= after.true_peak_dbtp - MAX_TRUE_PEAK_MP3 + 0.1
+    raise AssemblyError(f"{destination}: could not bring the true peak under {MAX_TRUE_PEAK_MP3} dBTP")
+
+
+def _run_ffmpeg(arguments: list[str]) -> None:
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments], capture_output=True)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip()[-400:]
+        if "No space left" in message:
+            raise AssemblyError(f"The disk is full while encoding {arguments[-1]}; free some space and run again (the segment cache is kept)")
+        raise AssemblyError(f"ffmpeg failed on {arguments[-1]}: {message}")
+
+
+def write_transcripts(cues: tuple[Cue, ...], directory: Path) -> None:
+    """transcript.srt and transcript.vtt with the written text at the real segment times."""
+    srt = []
+    vtt = ["WEBVTT", ""]
+    for n, cue in enumerate(cues, start=1):
+        srt += [str(n), f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}", cue.text, ""]
+        vtt += [f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}", cue.text, ""]
+    write_atomically(directory / "transcript.srt", "\n".join(srt).encode("utf-8"))
+    write_atomically(directory / "transcript.vtt", "\n".join(vtt).encode("utf-8"))
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = int(round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def write_chapters_json(chapters: tuple[Chapter, ...], directory: Path) -> None:
+    """Podcasting 2.0 JSON chapters."""
+    data = {"version": "1.2.0", "chapters": [{"startTime": c.start, "endTime": c.end, "title": c.title} for c in chapters]}
+    write_atomically(directory / "chapters.json", json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def write_tags(mp3: Path, *, title: str, programme: str, author: str, date: str, number: int, cover_jpeg: bytes,
+               chapters: tuple[Chapter, ...], description: str) -> None:
+    """ID3v2.4: title, artist, album, date, episode number, language, cover, and CHAP frames under a CTOC."""
+    from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, CTOCFlags
+
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=title))
+    tags.add(TPE1(encoding=3, text=author))
+    tags.add(TALB(encoding=3, text=programme))
+    tags.add(TCON(encoding=3, text="Podcast"))
+    tags.add(TDRC(encoding=3, text=date))
+    tags.add(TRCK(encoding=3, text=str(number)))
+    tags.add(TLAN(encoding=3, text="chi"))
+    tags.add(COMM(encoding=3, lang="chi", desc="", text=description))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover", data=cover_jpeg))
+    ids = [f"chp{n}" for n in range(len(chapters))]
+    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                  sub_frames=[TIT2(encoding=3, text="目录")]))
+    for element_id, chapter in zip(ids, chapters):
+        tags.add(CHAP(element_id=element_id, start_time=int(chapter.start * 1000), end_time=int(chapter.end * 1000),
+                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
+    tags.save(str(mp3), v2_version=4)

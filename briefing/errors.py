@@ -1,0 +1,33 @@
+"""The exceptions briefing raises: one base, one subclass per stage."""
+
+
+class BriefingError(Exception):
+    """Anything the user can act on; the CLI prints it as one `Error:` line."""
+
+
+class InputError(BriefingError, ValueError):
+    """An input page cannot be read or holds no article."""
+
+
+class ConfigError(BriefingError, ValueError):
+    """briefing.toml, a voice preset or the lexicon is invalid."""
+
+
+class ScriptError(BriefingError, ValueError):
+    """A script file cannot be read or does not fit the expected shape."""
+
+
+class EngineUnavailableError(BriefingError, RuntimeError):
+    """A TTS engine cannot run here; the message says what to install."""
+
+
+class SynthesisError(BriefingError, RuntimeError):
+    """A TTS engine failed on a segment."""
+
+
+class AssemblyError(BriefingError, RuntimeError):
+    """The episode could not be assembled, encoded or written."""
+
+
+class OutputError(BriefingError, OSError):
+    """A result could not be written (disk full, no permission); earlier files are left as they were."""

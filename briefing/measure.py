@@ -1,0 +1,53 @@
+"""Measure: decode audio and read loudness and true peak with the ffmpeg that imageio-ffmpeg ships."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AssemblyError
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary inside the imageio-ffmpeg wheel: no system package needed."""
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def measure_loudness(path: Path) -> Loudness:
+    """ITU-R BS.1770 integrated loudness and true peak from ffmpeg's ebur128 filter."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    )
+    summary = result.stderr.rsplit("Summary:", 1)[-1]
+    integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if result.returncode != 0 or not integrated or not peak:
+        raise AssemblyError(f"{path}: ffmpeg could not measure loudness: {result.stderr[-300:]}")
+    return Loudness(float(integrated.group(1)), float(peak.group(1)))
+
+
+def decode(path: Path, sample_rate: int = 24000) -> np.ndarray:
+    """Decode any audio file to mono float32 samples at `sample_rate`."""
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"],
+        capture_output=True,
+    )
+    if result.returncode != 0:
+        raise AssemblyError(f"{path}: ffmpeg cannot decode it: {result.stderr.decode(errors='replace')[-300:]}")
+    return np.frombuffer(result.stdout, dtype=np.int16).astype(np.float32) / 32768.0

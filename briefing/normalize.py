@@ -1,0 +1,221 @@
+"""Normalize: written Chinese news text into the spoken form a TTS engine receives."""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ConfigError
+from .punctuation import CJK, to_chinese_punctuation
+
+DIGIT_NAMES = "零一二三四五六七八九"
+# Digits read one by one in codes, rooms and bus numbers use 幺 for 1, as announcers do.
+CODE_DIGIT_NAMES = "零幺二三四五六七八九"
+
+# How a Mandarin newsreader says each Latin letter, written with characters the offline voice knows.
+LETTER_NAMES = {
+    "A": "诶", "B": "比", "C": "西", "D": "迪", "E": "伊", "F": "艾弗", "G": "吉", "H": "艾尺",
+    "I": "艾", "J": "杰", "K": "开", "L": "艾勒", "M": "艾姆", "N": "恩", "O": "欧", "P": "批",
+    "Q": "丘", "R": "阿尔", "S": "艾丝", "T": "替", "U": "优", "V": "维", "W": "达布留",
+    "X": "艾克斯", "Y": "歪", "Z": "贼德",
+}
+
+# What may remain in spoken text: Chinese characters and the pauses engines understand.
+SPOKEN_PUNCTUATION = "，。！？、；："
+_UNSPEAKABLE_RE = re.compile(rf"[^{CJK}{SPOKEN_PUNCTUATION}]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    """One pronunciation fix: `written` is replaced by `spoken` after normalization."""
+
+    written: str
+    spoken: str
+    note: str = ""
+
+
+class Lexicon:
+    """A user-editable table of pronunciation fixes, longest match first."""
+
+    def __init__(self, entries: list[LexiconEntry] | None = None) -> None:
+        self.entries = sorted(entries or [], key=lambda entry: len(entry.written), reverse=True)
+        self._pattern = (
+            re.compile("|".join(re.escape(entry.written) for entry in self.entries)) if self.entries else None
+        )
+        self._spoken = {entry.written: entry.spoken for entry in self.entries}
+
+    @classmethod
+    def load(cls, path: Path) -> "Lexicon":
+        """Read a TSV of `written<TAB>spoken<TAB>note`; '#' lines and a header row are skipped."""
+        entries = []
+        try:
+            rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the lexicon ({exc.strerror})") from None
+        for number, row in enumerate(rows, start=1):
+            if not row or row[0].startswith("#") or row[:2] == ["written", "spoken"]:
+                continue
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                raise ConfigError(f"{path}:{number}: expected 'written<TAB>spoken<TAB>note', got {row!r}")
+            entries.append(LexiconEntry(row[0].strip(), row[1].strip(), row[2].strip() if len(row) > 2 else ""))
+        return cls(entries)
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda match: self._spoken[match.group(0)], text)
+
+
+def to_spoken(text: str, lexicon: Lexicon | None = None, latin: bool = False) -> str:
+    """Return what a newsreader says for `text`: numbers, units and symbols in words.
+
+    With `latin=False` (the offline voice) Latin letters are spelled the way a Mandarin
+    reader says them; with `latin=True` acronyms are left for an engine that reads them.
+    """
+    text = _prepare(text)
+    text = _apply_news_rules(text)
+    text = _wetext_normalizer().normalize(text) if re.search(r"[0-9%‰℃°]", text) else text
+    text = _after_wetext(text)
+    if lexicon is not None:
+        text = lexicon.apply(text)
+    if not latin:
+        text = spell_latin(text)
+    return _cleanup(text, latin)
+
+
+def unspeakable(spoken: str, latin: bool = False) -> set[str]:
+    """The characters in `spoken` that no engine should receive (empty when all is well)."""
+    bad = set(_UNSPEAKABLE_RE.findall(spoken))
+    if latin:
+        bad -= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ")
+    return bad
+
+
+def spell_latin(text: str) -> str:
+    """'GDP' -> '吉迪批'; lower-case words are spelled letter by letter too."""
+    return _LATIN_RE.sub(lambda match: LETTER_NAMES[match.group(0).upper()], text)
+
+
+def read_digits(digits: str) -> str:
+    """'0513' -> '零五一三'."""
+    return "".join(DIGIT_NAMES[int(digit)] for digit in digits)
+
+
+def read_code(digits: str) -> str:
+    """'302' -> '三零二', '110' -> '幺幺零': numbers said digit by digit."""
+    return "".join(CODE_DIGIT_NAMES[int(digit)] for digit in digits)
+
+
+@lru_cache(maxsize=1)
+def _wetext_normalizer():  # type: ignore[no-untyped-def]
+    from wetext import Normalizer
+
+    return Normalizer(lang="zh", operator="tn")
+
+
+def _prepare(text: str) -> str:
+    text = "".join(_fold_full_width(ch) for ch in text)
+    text = to_chinese_punctuation(text)
+    text = text.replace("\u3000", " ")
+    # A space between Chinese words (headline halves) is a pause.
+    text = re.sub(rf"(?<=[{CJK}”」])\s+(?=[{CJK}“「])", "，", text)
+    return text.strip()
+
+
+def _fold_full_width(ch: str) -> str:
+    if "０" <= ch <= "９" or "Ａ" <= ch <= "Ｚ" or "ａ" <= ch <= "ｚ" or ch in "％．－":
+        return unicodedata.normalize("NFKC", ch)
+    return ch
+
+
+_DASH = "—–\\-~～"
+_RANGE_LINK = rf"\s*(?:[{_DASH}]{{1,2}}|至)\s*"
+_NUMBER = r"\d+(?:\.\d+)?"
+
+
+def _apply_news_rules(text: str) -> str:
+    # Year ranges: '2019—2020年' -> '二零一九到二零二零年'
+    text = re.sub(
+        rf"(?<!\d)(\d{{4}}){_RANGE_LINK}(\d{{4}})(?=年)",
+        lambda m: f"{read_digits(m.group(1))}到{read_digits(m.group(2))}",
+        text,
+    )
+    # Zero-padded months and days: '2015年08月08号' -> '2015年8月8号'
+    text = re.sub(r"(?<=[年月\s])0(\d)(?=[月日号])", r"\1", text)
+    text = re.sub(r"^0(\d)(?=[月日号])", r"\1", text)
+    # Room, bus, flight and line numbers are read digit by digit.
+    text = re.sub(r"(?<!\d)(\d{2,})(?=路(?:公交|汽车|车|$|[，。、；\s])|次列车|号线|室|房间|航班)", lambda m: read_code(m.group(1)), text)
+    text = re.sub(r"(?<=房间|航班|车次|门牌)(\d+)", lambda m: read_code(m.group(1)), text)
+    text = re.sub(r"(?<=[A-Za-z])(\d{2,})(?=次|航班)", lambda m: read_code(m.group(1)), text)
+    # Phone and hotline numbers.
+    text = re.sub(r"(?<!\d)(0\d{2,3})[-－](\d{7,8})(?!\d)", lambda m: f"{read_code(m.group(1))}，{read_code(m.group(2))}", text)
+    text = re.sub(r"(?<!\d)(1[3-9]\d{9})(?!\d)", lambda m: read_code(m.group(1)), text)
+    text = re.sub(r"(?<=热线|电话|拨打|号码|专线)\s*[：:]?\s*(\d{3,})", lambda m: read_code(m.group(1)), text)
+    # Percentage and per-mille ranges: '3%-5%' -> '3%到5%'
+    text = re.sub(rf"({_NUMBER})%?{_RANGE_LINK}({_NUMBER})([%‰])", r"\1\3到\2\3", text)
+    text = re.sub(rf"({_NUMBER})‰", r"千分之\1", text)
+    # Number ranges before a unit or a Chinese word: '3-5天' -> '3到5天'
+    text = re.sub(rf"(?<![\d.])({_NUMBER}){_RANGE_LINK}({_NUMBER})(?=[{CJK}%℃]|[a-zA-Z]+\b)", r"\1到\2", text)
+    # Squared and cubed units wetext does not know in every spelling.
+    text = text.replace("㎡", "平方米").replace("m²", "平方米").replace("m2", "平方米").replace("km²", "平方公里")
+    text = text.replace("m³", "立方米").replace("㎞", "公里")
+    text = re.sub(rf"(?<=\d)\s*km(?![A-Za-z])", "公里", text)
+    text = re.sub(rf"(?<=\d)\s*kg(?![A-Za-z])", "公斤", text)
+    text = re.sub(r"(?<=\d)\s*[kK][mM]/[hH]", "公里每小时", text)
+    return _read_asides_and_marks(text)
+
+
+def _read_asides_and_marks(text: str) -> str:
+    # Bracketed asides: a short one is part of a list ('党委（党组）书记' -> '党委、党组书记'),
+    # a long one becomes its own clause, and labels like '（图）' or '（记者 张三）' are dropped.
+    def aside(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        if not inner or re.fullmatch(r"(图|摄|记者|本报记者|通讯员|见习记者|下同|完|待续|上|下|注).{0,12}", inner):
+            return ""
+        if len(inner) <= 8 and not re.search(r"[，。；：！？、]", inner):
+            return "、" + inner
+        return "，" + inner + "，"
+
+    text = re.sub(r"[（(【\[]([^（）()【】\[\]]*)[）)】\]]", aside, text)
+    text = re.sub(r"[“”‘’\"'「」『』《》〈〉]", "", text)
+    text = re.sub(r"(……|…|\.\.\.+|⋯+)(?=\s*$)", "。", text)
+    text = re.sub(r"(……|…|\.\.\.+|⋯+)", "，", text)
+    text = re.sub(r"(——|—|–|―)+", "，", text)
+    text = re.sub(r"(?<=[A-Za-z])\s*&\s*(?=[A-Za-z])", "和", text)
+    text = text.replace("&", "和").replace("+", "加").replace("@", "艾特")
+    text = re.sub(r"(?<=[\d%])\s*/\s*(?=[{CJK}])".format(CJK=CJK), "每", text)
+    text = re.sub(rf"(?<=[{CJK}])\s*/\s*(?=[{CJK}])", "或", text)
+    return text
+
+
+def _after_wetext(text: str) -> str:
+    # wetext leaves some symbols and a few spellings behind.
+    text = text.replace("℃", "摄氏度").replace("°", "度").replace("‰", "")
+    text = re.sub(r"(\d)", lambda m: DIGIT_NAMES[int(m.group(1))], text)
+    return text
+
+
+def _cleanup(text: str, latin: bool) -> str:
+    text = re.sub(r"[·・•]", "", text)
+    if latin:
+        text = re.sub(r"\s+", " ", text)
+        text = re.sub(rf"(?<=[{CJK}，。！？、；：])\s+|\s+(?=[{CJK}，。！？、；：])", "", text)
+    else:
+        text = re.sub(r"\s+", "", text)
+    allowed = rf"{CJK}{SPOKEN_PUNCTUATION}" + ("A-Za-z " if latin else "")
+    text = re.sub(rf"[^{allowed}]", "", text)
+    # One pause mark where several meet; none at the start.
+    text = re.sub(rf"([{SPOKEN_PUNCTUATION}])[{SPOKEN_PUNCTUATION}]+", lambda m: _strongest(m.group(0)), text)
+    return text.lstrip(SPOKEN_PUNCTUATION)
+
+
+def _strongest(marks: str) -> str:
+    for mark in "。！？；：，、":
+        if mark in marks:
+            return mark
+    return marks[0]

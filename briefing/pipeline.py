@@ -1,0 +1,168 @@
+"""Pipeline: pages -> articles -> summaries -> script -> episode folder, composed from the stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .assemble import Chapter, Master, master_and_encode, mix_episode, write_chapters_json, write_tags, write_transcripts
+from .config import Config
+from .cover import cover_bytes
+from .errors import InputError, OutputError
+from .files import describe_write_error, write_atomically
+from .ingest import Article, expand_inputs, read_articles
+from .normalize import Lexicon
+from .script import Script, build_script, write_script
+from .summarize import SummaryTarget, summarize
+from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, synthesize_segments
+from .voices import find_preset
+
+EPISODE_FILE = "episode.json"  # written last: a folder without it is not a finished episode
+
+
+@dataclass(frozen=True)
+class Ingested:
+    articles: tuple[Article, ...]
+    problems: tuple[str, ...]  # one message per input that could not be used
+
+
+@dataclass(frozen=True)
+class Episode:
+    directory: Path
+    number: int
+    duration: float
+    chapters: tuple[Chapter, ...]
+    synthesis: SynthesisReport
+    master: Master
+
+    @property
+    def mp3(self) -> Path:
+        return self.directory / "episode.mp3"
+
+
+def today(config: Config) -> dt.date:
+    return dt.datetime.now(ZoneInfo(config.timezone)).date()
+
+
+def ingest_pages(paths: list[Path]) -> Ingested:
+    """Read every input; a bad one is reported and the rest are still used."""
+    articles: list[Article] = []
+    problems: list[str] = []
+    try:
+        files = expand_inputs(paths)
+    except InputError as exc:
+        return Ingested((), (str(exc),))
+    for path in files:
+        try:
+            articles.extend(read_articles(path))
+        except InputError as exc:
+            problems.append(str(exc))
+    return Ingested(tuple(articles), tuple(problems))
+
+
+def load_lexicon(config: Config) -> Lexicon | None:
+    path = config.lexicon_path
+    return Lexicon.load(path) if path.exists() else None
+
+
+def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) -> Script:
+    if config.max_stories:
+        articles = articles[: config.max_stories]
+    target = SummaryTarget(config.story_seconds, config.chars_per_second)
+    return build_script(
+        [summarize(article, target) for article in articles],
+        date,
+        config,
+        load_lexicon(config),
+        kickers=[article.kicker for article in articles],
+        sources=[article.source for article in articles],
+    )
+
+
+def make_episode(script: Script, config: Config, out_root: Path, voice_name: str | None = None,
+                 progress: ProgressCallback | None = None) -> Episode:
+    """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete."""
+    voice = find_preset(voice_name or config.voice, config.voices_path)
+    synthesis = synthesize_segments(list(script.segments), voice, SegmentCache(config.cache_path), config.workers, progress)
+    mix = mix_episode(script, list(synthesis.audio))
+    final_dir = out_root / script.date.isoformat()
+    number = _episode_number(out_root, final_dir)
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{script.date.isoformat()}-", dir=out_root))
+    except OSError as exc:
+        raise OutputError(describe_write_error(out_root, exc)) from None
+    try:
+        write_script(script, staging)
+        mp3 = staging / "episode.mp3"
+        master = master_and_encode(mix.samples, mix.sample_rate, mp3)
+        title = f"{script.programme} {script.date.year}年{script.date.month}月{script.date.day}日"
+        rundown = "；".join(f"{c.title}（{_clock(c.start)}）" for c in mix.chapters)
+        write_tags(mp3, title=title, programme=script.programme, author=config.author, date=script.date.isoformat(),
+                   number=number, cover_jpeg=cover_bytes(script.programme, 600, "JPEG"), chapters=mix.chapters, description=rundown)
+        write_transcripts(mix.cues, staging)
+        write_chapters_json(mix.chapters, staging)
+        manifest = {
+            "number": number,
+            "date": script.date.isoformat(),
+            "title": title,
+            "programme": script.programme,
+            "duration": round(mix.duration, 3),
+            "audio": {"file": "episode.mp3", "bytes": mp3.stat().st_size, "type": "audio/mpeg"},
+            "loudness": {"integrated_lufs": master.after.integrated_lufs, "true_peak_dbtp": master.after.true_peak_dbtp},
+            "chapters": [{"start": c.start, "end": c.end, "title": c.title, "story": c.story} for c in mix.chapters],
+            "stories": [s.to_dict() for s in script.stories],
+            "voices": _voice_use(synthesis),
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        write_atomically(staging / EPISODE_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomically(out_root / "cover.png", cover_bytes(script.programme))
+        _swap_into_place(staging, final_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Episode(final_dir, number, mix.duration, mix.chapters, synthesis, master)
+
+
+def _voice_use(synthesis: SynthesisReport) -> dict[str, int]:
+    use: dict[str, int] = {}
+    for name in synthesis.voices:
+        use[name] = use.get(name, 0) + 1
+    return use
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+
+
+def _episode_number(out_root: Path, final_dir: Path) -> int:
+    numbers = {}
+    for manifest in out_root.glob(f"*/{EPISODE_FILE}"):
+        try:
+            numbers[manifest.parent] = int(json.loads(manifest.read_text(encoding="utf-8"))["number"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if final_dir in numbers:
+        return numbers[final_dir]
+    return max(numbers.values(), default=0) + 1
+
+
+def _swap_into_place(staging: Path, final_dir: Path) -> None:
+    old = None
+    try:
+        if final_dir.exists():
+            old = final_dir.with_name(f".{final_dir.name}-old-{os.getpid()}")
+            os.replace(final_dir, old)
+        os.replace(staging, final_dir)
+    except OSError as exc:
+        if old is not None and not final_dir.exists():
+            os.replace(old, final_dir)
+        raise OutputError(describe_write_error(final_dir, exc)) from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,253 @@
+"""Script: summaries into the ordered segments a voice reads, with written and spoken text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from .config import Config
+from .errors import ScriptError
+from .files import write_atomically
+from .normalize import Lexicon, to_spoken
+from .summarize import Summary, split_sentences
+
+# The offline engine's frontend handles at most this many characters well in one call.
+MAX_SPOKEN_CHARS = 60
+WEEKDAYS = "一二三四五六日"
+_CLAUSE_RE = re.compile(r"[^，；：,;:]+[，；：,;:]*|[，；：,;:]+")
+
+
+class Role(str, Enum):
+    INTRO = "intro"
+    RUNDOWN = "rundown"
+    TRANSITION = "transition"
+    TITLE = "title"
+    BODY = "body"
+    OUTRO = "outro"
+
+
+class Pause(str, Enum):
+    """The silence after a segment, by the structure it closes."""
+
+    CLAUSE = "clause"
+    SENTENCE = "sentence"
+    PARAGRAPH = "paragraph"
+    STORY = "story"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One synthesis unit: at most MAX_SPOKEN_CHARS of spoken text, cut at a clause boundary."""
+
+    story: int | None
+    role: Role
+    text: str
+    spoken: str
+    pause: Pause = Pause.SENTENCE
+
+    def to_dict(self) -> dict[str, object]:
+        return {"story": self.story, "role": self.role.value, "text": self.text, "spoken": self.spoken, "pause": self.pause.value}
+
+
+@dataclass(frozen=True)
+class Story:
+    index: int
+    title: str
+    summary: str
+    kicker: str = ""
+    byline: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"index": self.index, "title": self.title, "kicker": self.kicker, "byline": self.byline, "source": self.source, "summary": self.summary}
+
+
+@dataclass(frozen=True)
+class Script:
+    programme: str
+    date: dt.date
+    stories: tuple[Story, ...]
+    segments: tuple[Segment, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "programme": self.programme,
+            "date": self.date.isoformat(),
+            "stories": [story.to_dict() for story in self.stories],
+            "segments": [segment.to_dict() for segment in self.segments],
+        }
+
+    def segments_of(self, story: int | None) -> list[Segment]:
+        return [segment for segment in self.segments if segment.story == story]
+
+
+def build_script(
+    summaries: list[Summary],
+    date: dt.date,
+    config: Config = Config(),
+    lexicon: Lexicon | None = None,
+    kickers: list[str] | None = None,
+    sources: list[str] | None = None,
+) -> Script:
+    """Lay out intro, rundown, each story (transition, title, summary) and outro."""
+    if not summaries:
+        raise ScriptError("there is no story to read")
+    speak = _Speaker(lexicon)
+    count = len(summaries)
+    segments: list[Segment] = []
+    intro = config.intro.format(
+        programme=config.programme, date=f"{date.year}年{date.month}月{date.day}日", weekday="星期" + WEEKDAYS[date.weekday()], count=count
+    )
+    segments += speak.segments(intro, None, Role.INTRO, Pause.PARAGRAPH)
+    rundown = config.rundown + "；".join(_spoken_title(s.title) for s in summaries) + "。"
+    segments += speak.segments(rundown, None, Role.RUNDOWN, Pause.STORY)
+    stories = []
+    for index, summary in enumerate(summaries, start=1):
+        if index == count and count > 1:
+            transition = config.last_transition
+        else:
+            transition = config.transitions[(index - 1) % len(config.transitions)]
+        segments += speak.segments(transition, index, Role.TRANSITION, Pause.CLAUSE)
+        segments += speak.segments(_spoken_title(summary.title) + "。", index, Role.TITLE, Pause.PARAGRAPH)
+        segments += speak.segments(summary.text, index, Role.BODY, Pause.STORY)
+        stories.append(
+            Story(
+                index=index,
+                title=summary.title,
+                summary=summary.text,
+                kicker=(kickers or [""] * count)[index - 1],
+                byline=summary.byline,
+                source=(sources or [""] * count)[index - 1],
+            )
+        )
+    segments += speak.segments(config.outro.format(programme=config.programme), None, Role.OUTRO, Pause.SENTENCE)
+    return Script(programme=config.programme, date=date, stories=tuple(stories), segments=tuple(segments))
+
+
+def _spoken_title(title: str) -> str:
+    # A headline's halves are separated by a space on the page; read them as one phrase.
+    return re.sub(r"\s+", "，", title.strip())
+
+
+class _Speaker:
+    """Turns written text into segments, normalizing clause by clause so the two stay aligned."""
+
+    def __init__(self, lexicon: Lexicon | None) -> None:
+        self.lexicon = lexicon
+
+    def spoken(self, text: str) -> str:
+        return to_spoken(text, self.lexicon)
+
+    def segments(self, text: str, story: int | None, role: Role, last_pause: Pause) -> list[Segment]:
+        pieces: list[tuple[str, str, Pause]] = []
+        for sentence in split_sentences(text):
+            clauses = [(c, self.spoken(c)) for c in _clauses(sentence)]
+            packed = _pack(clauses)
+            for n, (written, spoken) in enumerate(packed):
+                pieces.append((written, spoken, Pause.SENTENCE if n == len(packed) - 1 else Pause.CLAUSE))
+        pieces = [piece for piece in pieces if piece[1].strip("，。！？、；：")]
+        if pieces:
+            written, spoken, _ = pieces[-1]
+            pieces[-1] = (written, spoken, last_pause)
+        return [Segment(story, role, written, spoken, pause) for written, spoken, pause in pieces]
+
+
+def _clauses(sentence: str) -> list[str]:
+    return [clause for clause in _CLAUSE_RE.findall(sentence) if clause]
+
+
+def _pack(clauses: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Join neighbouring clauses while the spoken text stays within MAX_SPOKEN_CHARS."""
+    packed: list[tuple[str, str]] = []
+    for written, spoken in _split_long(clauses):
+        if packed and len(packed[-1][1]) + len(spoken) <= MAX_SPOKEN_CHARS:
+            packed[-1] = (packed[-1][0] + written, packed[-1][1] + spoken)
+        else:
+            packed.append((written, spoken))
+    return packed
+
+
+def _split_long(clauses: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A clause too long for one segment is cut at '、', else between words."""
+    result: list[tuple[str, str]] = []
+    for written, spoken in clauses:
+        if len(spoken) <= MAX_SPOKEN_CHARS:
+            result.append((written, spoken))
+            continue
+        parts = re.findall(r"[^、]+、?", written)
+        if len(parts) == 1:
+            parts = _word_halves(written)
+        result.extend(_split_long([(part, to_spoken(part)) for part in parts]))
+    return result
+
+
+def _word_halves(text: str) -> list[str]:
+    import jieba
+
+    words = jieba.lcut(text)
+    if len(words) < 2:
+        middle = len(text) // 2
+        return [text[:middle], text[middle:]]
+    total, running = len(text), 0
+    for i, word in enumerate(words):
+        running += len(word)
+        if running >= total / 2:
+            cut = max(1, min(i + 1, len(words) - 1))
+            return ["".join(words[:cut]), "".join(words[cut:])]
+    return [text]
+
+
+def write_script(script: Script, out_dir: Path) -> Path:
+    """Write script.json (for engines and editors) and script.md (for reading); return the JSON path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "script.json"
+    write_atomically(json_path, json.dumps(script.to_dict(), ensure_ascii=False, indent=2).encode("utf-8"))
+    write_atomically(out_dir / "script.md", script_markdown(script).encode("utf-8"))
+    return json_path
+
+
+def script_markdown(script: Script) -> str:
+    lines = [f"# {script.programme} {script.date.isoformat()}", ""]
+    lines += ["## 开场", ""] + [segment.text for segment in script.segments_of(None) if segment.role != Role.OUTRO] + [""]
+    for story in script.stories:
+        lines += [f"## {story.index}. {story.title}", ""]
+        if story.kicker:
+            lines += [f"*{story.kicker}*", ""]
+        lines += [story.summary, ""]
+        if story.byline:
+            lines += [f"（{story.byline}）", ""]
+    lines += ["## 结束", ""] + [segment.text for segment in script.segments if segment.role == Role.OUTRO] + [""]
+    lines += ["---", "", "Spoken form sent to the voice:", ""]
+    lines += [f"{n}. `{segment.role.value}` {segment.spoken}" for n, segment in enumerate(script.segments, start=1)]
+    return "\n".join(lines) + "\n"
+
+
+def read_script(path: Path, lexicon: Lexicon | None = None) -> Script:
+    """Load a script.json, possibly edited: a segment with an empty `spoken` is normalized anew."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScriptError(f"{path}: cannot read the script ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ScriptError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        stories = tuple(
+            Story(index=int(s["index"]), title=str(s["title"]), summary=str(s.get("summary", "")), kicker=str(s.get("kicker", "")),
+                  byline=str(s.get("byline", "")), source=str(s.get("source", "")))
+            for s in data["stories"]
+        )
+        segments = []
+        for n, s in enumerate(data["segments"], start=1):
+            spoken = str(s.get("spoken") or "") or to_spoken(str(s["text"]), lexicon)
+            if len(spoken) > MAX_SPOKEN_CHARS * 2:
+                raise ScriptError(f"{path}: segment {n} has {len(spoken)} spoken characters; split it below {MAX_SPOKEN_CHARS}")
+            segments.append(Segment(story=s["story"], role=Role(s["role"]), text=str(s["text"]), spoken=spoken, pause=Pause(s.get("pause", "sentence"))))
+        return Script(programme=str(data["programme"]), date=dt.date.fromisoformat(data["date"]), stories=stories, segments=tuple(segments))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ScriptError):
+            raise
+        raise ScriptError(f"{path}: not a briefing script ({type(exc).__name__}: {exc})") from None

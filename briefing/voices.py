@@ -1,0 +1,89 @@
+"""Voices: presets in voices/*.toml that name an engine, a voice and its prosody."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+_RATE_RE = re.compile(r"^[+-]\d{1,3}%$")
+_PITCH_RE = re.compile(r"^[+-]\d{1,3}Hz$")
+
+
+@dataclass(frozen=True)
+class VoicePreset:
+    """A named voice: engine, the engine's voice id, prosody (edge-tts notation) and a fallback preset."""
+
+    name: str
+    engine: str
+    voice: str = ""
+    rate: str = "+0%"
+    pitch: str = "+0Hz"
+    volume: str = "+0%"
+    fallback: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not _RATE_RE.match(self.rate) or not -50 <= int(self.rate[:-1]) <= 100:
+            raise ConfigError(f"Voice '{self.name}': invalid rate '{self.rate}': expected -50%..+100%")
+        if not _PITCH_RE.match(self.pitch) or not -100 <= int(self.pitch[:-2]) <= 100:
+            raise ConfigError(f"Voice '{self.name}': invalid pitch '{self.pitch}': expected -100Hz..+100Hz")
+        if not _RATE_RE.match(self.volume) or not -100 <= int(self.volume[:-1]) <= 100:
+            raise ConfigError(f"Voice '{self.name}': invalid volume '{self.volume}': expected -100%..+100%")
+
+    @property
+    def rate_factor(self) -> float:
+        """Speaking speed relative to the voice's own: '+10%' -> 1.1."""
+        return 1 + int(self.rate[:-1]) / 100
+
+    @property
+    def pitch_hz(self) -> int:
+        return int(self.pitch[:-2])
+
+    @property
+    def volume_factor(self) -> float:
+        return 1 + int(self.volume[:-1]) / 100
+
+    @property
+    def prosody(self) -> str:
+        return f"{self.rate} {self.pitch} {self.volume}"
+
+
+def load_preset(path: Path) -> VoicePreset:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the voice preset ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    allowed = {"engine", "voice", "rate", "pitch", "volume", "fallback", "description"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    if not isinstance(data.get("engine"), str):
+        raise ConfigError(f"{path}: 'engine' is required (for example engine = \"offline\")")
+    return VoicePreset(name=path.stem, **{key: str(value) for key, value in data.items()})
+
+
+def list_presets(voices_dir: Path) -> list[VoicePreset]:
+    return [load_preset(path) for path in sorted(voices_dir.glob("*.toml"))]
+
+
+def find_preset(name: str, voices_dir: Path) -> VoicePreset:
+    path = voices_dir / f"{name}.toml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in sorted(voices_dir.glob("*.toml"))) or "none"
+        raise ConfigError(f"Unknown voice preset '{name}' in {voices_dir}: known presets: {known}")
+    return load_preset(path)
+
+
+def preset_for_engine(engine: str, voices_dir: Path) -> VoicePreset:
+    """The preset named after `engine`, else the first preset that uses it."""
+    presets = list_presets(voices_dir)
+    for preset in sorted(presets, key=lambda p: p.name != engine):
+        if preset.engine == engine:
+            return preset
+    raise ConfigError(f"No voice preset in {voices_dir} uses the engine '{engine}'; add one (see voices/offline.toml)")
