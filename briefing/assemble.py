@@ -6,11 +6,15 @@ import json
 import math
 import subprocess
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydub import AudioSegment
+with warnings.catch_warnings():
+    # pydub warns at import when no ffmpeg is on PATH; it gets imageio-ffmpeg's below.
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub import AudioSegment
 
 from .engines import SpeechAudio
 from .errors import AssemblyError

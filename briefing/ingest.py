@@ -82,13 +82,18 @@ def decode_page(data: bytes, name: str) -> str:
         raise InputError(f"{name}: the file is empty")
     if b"\x00" in data or _control_byte_ratio(data) > 0.05:
         raise InputError(f"{name}: this is a binary file, not page text (expected UTF-8 or GBK text)")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        text = data.decode("utf-8-sig")
         if _looks_like_text(text):
             return text
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+        if _looks_like_text(text) and _mostly_common_hanzi(text):
+            return text
+    except UnicodeDecodeError:
+        pass
     raise InputError(f"{name}: unknown text encoding (expected UTF-8 or GB18030/GBK); re-save the file as UTF-8")
 
 
@@ -100,6 +105,21 @@ def _control_byte_ratio(data: bytes) -> float:
 def _looks_like_text(text: str) -> bool:
     readable = sum(1 for ch in text if ch.isprintable() or ch.isspace())
     return readable / len(text) > 0.98
+
+
+def _mostly_common_hanzi(text: str) -> bool:
+    """Big5 or Shift-JIS bytes also decode as GB18030, but into rare characters outside GB2312."""
+    hanzi = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not hanzi:
+        return True
+    common = 0
+    for ch in hanzi:
+        try:
+            ch.encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(hanzi) >= 0.9
 
 
 def read_articles(path: Path, source: str = "") -> list[Article]:
@@ -194,6 +214,8 @@ def _find_page_date(lines: list[str]) -> str | None:
 
 def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None:
     paragraphs = _rejoin_paragraphs(draft.lines)
+    if paragraphs:
+        paragraphs[0] = _drop_dateline(paragraphs[0])
     byline = ""
     if paragraphs and _BYLINE_LINE_RE.fullmatch(paragraphs[-1]) and len(paragraphs) > 1:
         byline = paragraphs.pop()
@@ -215,6 +237,14 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
         source=source,
         date=page_date,
     )
+
+
+_DATELINE_RE = re.compile(r"^(?:本报讯|本报[^\s，。]{0,12}电|新华社[^\s，。]{0,12}电)\s*(?:[（(](?:记者|通讯员)[^）)]{0,20}[）)])?\s*")
+
+
+def _drop_dateline(paragraph: str) -> str:
+    """'本报讯（记者 张三）2020年…' -> '2020年…': the agency tag is not read to listeners."""
+    return _DATELINE_RE.sub("", paragraph, count=1) or paragraph
 
 
 def _rejoin_paragraphs(lines: list[str]) -> list[str]:

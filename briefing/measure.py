@@ -33,6 +33,7 @@ def measure_loudness(path: Path) -> Loudness:
         [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-filter_complex", "ebur128=peak=true", "-f", "null", "-"],
         capture_output=True,
         text=True,
+        errors="replace",  # tags in the stream's metadata may be cut mid-character
     )
     summary = result.stderr.rsplit("Summary:", 1)[-1]
     integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)

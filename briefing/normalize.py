@@ -138,7 +138,12 @@ _RANGE_LINK = rf"\s*(?:[{_DASH}]{{1,2}}|至)\s*"
 _NUMBER = r"\d+(?:\.\d+)?"
 
 
+_URL_RE = re.compile(r"(?:https?://|www\.)[\w./?=&%#~+-]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu)(?:\.cn)?(?:/[\w./?=&%#~+-]*)?", re.ASCII)
+
+
 def _apply_news_rules(text: str) -> str:
+    # Web and mail addresses are not read on air; the show notes carry them.
+    text = _URL_RE.sub("", text)
     # Year ranges: '2019—2020年' -> '二零一九到二零二零年'
     text = re.sub(
         rf"(?<!\d)(\d{{4}}){_RANGE_LINK}(\d{{4}})(?=年)",
@@ -175,7 +180,7 @@ def _read_asides_and_marks(text: str) -> str:
     # a long one becomes its own clause, and labels like '（图）' or '（记者 张三）' are dropped.
     def aside(match: re.Match[str]) -> str:
         inner = match.group(1).strip()
-        if not inner or re.fullmatch(r"(图|摄|记者|本报记者|通讯员|见习记者|下同|完|待续|上|下|注).{0,12}", inner):
+        if not inner or re.fullmatch(r"(图|摄|记者|本报记者|通讯员|见习记者|下同|完|待续|上|下|注).{0,12}|[左右前后中][一二三四五六七八九排起左右]{0,4}", inner):
             return ""
         if len(inner) <= 8 and not re.search(r"[，。；：！？、]", inner):
             return "、" + inner

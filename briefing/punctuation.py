@@ -9,6 +9,7 @@ _ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！",
 _NEXT_TO_CJK = re.compile(rf"(?<=[{CJK}])\s*([,;:?!()])|([,;:?!()])\s*(?=[{CJK}])")
 # '.' is a full stop only between Chinese characters or at the end after one.
 _FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=[{CJK}“”]|\s*$)")
+_BEFORE_BREAK = re.compile(r"(?<=[%‰℃\w])([,;:?!])(?=\s|$)()")
 _PAREN_PAIR = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
 
 
@@ -21,4 +22,7 @@ def to_chinese_punctuation(text: str) -> str:
         return _ASCII_TO_CHINESE[mark]
 
     text = _NEXT_TO_CJK.sub(replace, text)
+    if re.search(f"[{CJK}]", text):
+        # In Chinese text a mark before a space or the line's end ends a clause ('8.2%,').
+        text = _BEFORE_BREAK.sub(replace, text)
     return _FULL_STOP.sub("。", text)

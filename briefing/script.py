@@ -18,7 +18,7 @@ from .summarize import Summary, split_sentences
 # The offline engine's frontend handles at most this many characters well in one call.
 MAX_SPOKEN_CHARS = 60
 WEEKDAYS = "一二三四五六日"
-_CLAUSE_RE = re.compile(r"[^，；：,;:]+[，；：,;:]*|[，；：,;:]+")
+_CLAUSE_RE = re.compile(r"[^，；：]+[，；：]*|[，；：]+")
 
 
 class Role(str, Enum):

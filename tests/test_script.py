@@ -1,0 +1,81 @@
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from briefing.config import Config
+from briefing.errors import ScriptError
+from briefing.normalize import unspeakable
+from briefing.pipeline import ingest_pages, make_script
+from briefing.script import MAX_SPOKEN_CHARS, Role, read_script, write_script
+
+from .conftest import EXAMPLE_PAGE, TEST_PAGES
+
+DATE = dt.date(2026, 11, 26)
+
+
+def script_for(page: Path):
+    return make_script(ingest_pages([page]).articles, Config(), DATE)
+
+
+@pytest.mark.parametrize("page", [EXAMPLE_PAGE, *TEST_PAGES], ids=lambda p: p.name)
+def test_spoken_text_invariants(page: Path):
+    script = script_for(page)
+    for segment in script.segments:
+        assert unspeakable(segment.spoken) == set(), segment
+        assert not re.search(r"[0-9A-Za-z()（）\[\]“”\"《》]", segment.spoken), segment
+        assert 0 < len(segment.spoken) <= MAX_SPOKEN_CHARS, segment
+        assert segment.text.strip()
+
+
+def test_script_structure_on_the_seed():
+    script = script_for(EXAMPLE_PAGE)
+    roles = [s.role for s in script.segments]
+    assert roles[0] == Role.INTRO and roles[-1] == Role.OUTRO
+    assert Role.RUNDOWN in roles
+    assert [s.index for s in script.stories] == [1, 2, 3, 4, 5]
+    intro = "".join(s.spoken for s in script.segments_of(None) if s.role == Role.INTRO)
+    assert "二零二六年十一月二十六日" in intro and "星期四" in intro and "五条新闻" in intro
+    transitions = [s.text for s in script.segments if s.role == Role.TRANSITION]
+    assert len(transitions) == 5 and len(set(transitions)) == 5
+    for story in script.stories:
+        assert script.segments_of(story.index)[1].role == Role.TITLE
+        assert sum(len(s.text) for s in script.segments_of(story.index) if s.role == Role.BODY) <= Config().story_seconds * Config().chars_per_second * 1.2
+
+
+def test_config_wording_is_used():
+    config = Config(programme="港闻早报", outro="{programme}到此结束。", transitions=("下一条：",))
+    script = make_script(ingest_pages([EXAMPLE_PAGE]).articles, config, DATE)
+    assert script.segments[0].spoken == "欢迎收听港闻早报。"
+    assert script.segments[-1].text == "港闻早报到此结束。"
+
+
+def test_script_json_and_markdown_round_trip(tmp_path: Path):
+    script = script_for(EXAMPLE_PAGE)
+    path = write_script(script, tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert [s["title"] for s in data["stories"]] == [s.title for s in script.stories]
+    first = data["segments"][0]
+    assert {"story", "role", "text", "spoken"} <= set(first) and first["story"] is None
+    assert "毫不松懈抓防控" in (tmp_path / "script.md").read_text(encoding="utf-8")
+    assert read_script(path) == script
+
+
+def test_edited_segment_without_spoken_form_is_normalized_again(tmp_path: Path):
+    path = write_script(script_for(EXAMPLE_PAGE), tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["segments"][2] = {**data["segments"][2], "text": "本期共有3条新闻。", "spoken": ""}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert read_script(path).segments[2].spoken == "本期共有三条新闻。"
+
+
+def test_broken_script_file_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "script.json"
+    path.write_text('{"segments": [}', encoding="utf-8")
+    with pytest.raises(ScriptError, match="not valid JSON"):
+        read_script(path)
+    path.write_text('{"programme": "x"}', encoding="utf-8")
+    with pytest.raises(ScriptError, match="not a briefing script"):
+        read_script(path)

@@ -1,0 +1,52 @@
+import pytest
+
+from briefing.ingest import Article, read_articles
+from briefing.summarize import SummaryTarget, lead, split_sentences, summarize
+
+from .conftest import EXAMPLE_PAGE
+
+ARTICLES = read_articles(EXAMPLE_PAGE)
+
+
+def test_split_sentences_keeps_closing_quotes():
+    assert split_sentences("他说：“好。”我们走吧！真的？") == ["他说：“好。”", "我们走吧！", "真的？"]
+
+
+@pytest.mark.parametrize("article", ARTICLES, ids=lambda a: a.title[:6])
+def test_summary_fits_the_target_and_keeps_original_order(article: Article):
+    target = SummaryTarget(seconds=45, chars_per_second=4.6)
+    summary = summarize(article, target)
+    sentences = [s for p in article.paragraphs for s in split_sentences(p)]
+    positions = [sentences.index(s) for s in summary.sentences]
+    assert positions == sorted(positions)
+    assert summary.sentences[0] == sentences[0]  # the lede
+    assert len(summary.text) <= target.chars or len(summary.sentences) == 1
+
+
+def test_sentences_without_news_are_left_out():
+    texts = "".join(summarize(a, SummaryTarget(30)).text for a in ARTICLES)
+    assert "参加活动。" not in texts and "其他事项" not in texts and "参加会议。" not in texts
+
+
+def test_near_duplicates_are_not_both_kept():
+    body = ("市政府今天召开新闻发布会，介绍全市经济运行情况。" "今年前三季度全市生产总值同比增长百分之六。"
+            "全市前三季度生产总值同比增长百分之六，增速居全省前列。" "工业投资保持较快增长，新开工项目一百二十个。"
+            "消费市场持续回暖，社会消费品零售总额增长百分之八。" "外贸进出口稳中有进，出口增长百分之五。")
+    summary = summarize(Article(headline="经济", paragraphs=(body,)), SummaryTarget(seconds=20, chars_per_second=5))
+    assert sum("生产总值同比增长百分之六" in s for s in summary.sentences) == 1
+
+
+def test_short_article_is_kept_whole_and_summarize_is_pure():
+    article = ARTICLES[3]
+    assert summarize(article).sentences == tuple(split_sentences(article.body))
+    assert summarize(ARTICLES[0]) == summarize(ARTICLES[0])
+
+
+def test_lead_baseline_has_the_same_budget():
+    target = SummaryTarget(30)
+    assert len(lead(ARTICLES[0], target).text) <= target.chars
+
+
+def test_invalid_target_is_rejected():
+    with pytest.raises(ValueError, match="Invalid summary target"):
+        SummaryTarget(seconds=0)
