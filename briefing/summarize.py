@@ -21,6 +21,7 @@ _STOP_WORDS = frozenset(
     "我们 他们 一个 一些 进行 工作 相关 各项 方面 重要 持续 不断 进一步 加强 推进 全面 深入 切实 坚持 积极 继续 "
     "会议 指出 强调 表示 认为 要求 提出 开展 围绕 通过 以及 同时 当前 今年 目前".split()
 )
+LEAD_SHARE = 0.9
 _LEAD_BIAS = 0.35  # share of TextRank's teleport mass given to the lead, decaying by position
 _MMR_LAMBDA = 0.7
 _NEAR_DUPLICATE = 0.6
@@ -85,9 +86,16 @@ def _select(sentences: list[str], budget: int) -> list[int]:
     words = [_content_words(s) for s in sentences]
     scores = _textrank(words)
     no_news = {i for i, s in enumerate(sentences) if i and (_ATTENDANCE_RE.search(s) or _is_slogan(s))}
-    # The lede (who, what, when) anchors a news story: keep it whenever it fits.
-    chosen = [0] if len(sentences[0]) <= budget * 0.6 else []
-    used = sum(len(sentences[i]) for i in chosen)
+    # The lede and what follows it carry the news (inverted pyramid): keep the opening
+    # sentences up to LEAD_SHARE of the budget, then let TextRank pick the rest.
+    chosen, used = [], 0
+    for i, sentence in enumerate(sentences):
+        if i in no_news or used + len(sentence) > budget * LEAD_SHARE:
+            break
+        if any(_overlap(words[i], words[j]) > _NEAR_DUPLICATE for j in chosen):
+            continue
+        chosen.append(i)
+        used += len(sentence)
     candidates = set(range(len(sentences))) - set(chosen) - no_news
     while candidates:
         def mmr(i: int) -> float:

@@ -1,0 +1,63 @@
+"""Intelligibility of an episode: cut it at its transcript cues and score each clip with the ASR tool.
+
+Usage: python benchmarks/intelligibility.py output/2026-11-26 [--asr-python /tmp/asr-venv/bin/python]
+The ASR tool lives in ../shared/tools/asr (see its README to install it). The reference for each
+clip is the segment's spoken form, which is what the voice was asked to say.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from briefing.measure import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+CER_TOOL = ROOT.parent / "shared" / "tools" / "asr" / "cer.py"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("episode_dir", type=Path)
+    parser.add_argument("--asr-python", default="/tmp/asr-venv/bin/python")
+    parser.add_argument("--min-chars", type=int, default=8, help="skip shorter segments (the ASR needs context)")
+    args = parser.parse_args()
+
+    script = json.loads((args.episode_dir / "script.json").read_text(encoding="utf-8"))
+    cues = _cues(args.episode_dir / "transcript.vtt")
+    samples = decode(args.episode_dir / "episode.mp3", 16000)
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "manifest.tsv"
+        rows = []
+        for n, ((start, end), segment) in enumerate(zip(cues, script["segments"])):
+            if len(segment["spoken"]) < args.min_chars:
+                continue
+            clip = samples[int(max(0, start - 0.1) * 16000) : int((end + 0.1) * 16000)]
+            path = Path(tmp) / f"clip{n:03d}.wav"
+            with wave.open(str(path), "wb") as writer:
+                writer.setnchannels(1)
+                writer.setsampwidth(2)
+                writer.setframerate(16000)
+                writer.writeframes((np.clip(clip, -1, 1) * 32767).astype(np.int16).tobytes())
+            rows.append(f"{path}\t{segment['spoken']}")
+        manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        result = subprocess.run([args.asr_python, str(CER_TOOL), "--batch", str(manifest)], capture_output=True, text=True)
+    print(result.stdout[-4000:] if result.returncode == 0 else result.stderr[-2000:])
+
+
+def _cues(vtt: Path) -> list[tuple[float, float]]:
+    def seconds(stamp: str) -> float:
+        h, m, s = stamp.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    return [tuple(seconds(part) for part in line.split(" --> ")) for line in vtt.read_text(encoding="utf-8").splitlines() if " --> " in line]  # type: ignore[misc]
+
+
+if __name__ == "__main__":
+    main()
