@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "examples" / "newspaper-page.txt"
 
 
-def run_daily(out: Path, cache: Path) -> float:
+def timed(cache: Path, *arguments: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "cli.py"), "daily", str(PAGE), "--out", str(out), "--date", "2026-11-26"],
-                   check=True, capture_output=True, env={**os.environ, "BRIEFING_CACHE_DIR": str(cache)})
+    subprocess.run([sys.executable, str(ROOT / "cli.py"), *arguments], check=True, capture_output=True,
+                   env={**os.environ, "BRIEFING_CACHE_DIR": str(cache)})
     return time.perf_counter() - started
 
 
@@ -48,13 +48,16 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         out, cache = Path(tmp) / "out", Path(tmp) / "cache"
-        cold = run_daily(out, cache)
-        warm = run_daily(out, cache)
+        daily = ("daily", str(PAGE), "--out", str(out), "--date", "2026-11-26")
+        cold = timed(cache, *daily)
+        warm = timed(cache, *daily)
+        remake = timed(cache, "episode", str(out / "2026-11-26" / "script.json"), "--out", str(out))
         duration = MP3(out / "2026-11-26" / "episode.mp3").info.length
     print(f"cores                     {os.cpu_count()}")
     print(f"audio duration            {duration:8.1f} s")
     print(f"cold run (wall)           {cold:8.1f} s   real-time factor {cold / duration:.3f}  (target <= 0.05)")
     print(f"warm rerun (wall)         {warm:8.1f} s   warm / cold      {warm / cold:.3f}  (target <= 0.10)")
+    print(f"remake from cached audio  {remake:8.1f} s   remake / cold    {remake / cold:.3f}  (mix, master, encode again)")
     for threads in (1, 2):
         print(f"engine alone, {threads} thread(s)  real-time factor {engine_rtf(threads):.3f}  (first 20 segments)")
 

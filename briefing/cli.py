@@ -128,9 +128,16 @@ def daily(pages: list[Path] = PagesArgument,
     config = _config(config_path)
     day = _date(date, config)
     ingested = _ingest_or_exit(pages)
-    made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
     voice_name = voice or (_run(lambda: preset_for_engine(engine, config.voices_path)).name if engine else None)
-    _build(made, config, out, voice_name)
+    out_root = out or Path(config.output_dir)
+    fingerprint = _run(lambda: pipeline.inputs_fingerprint(ingested.articles, config, day, voice_name))
+    finished = pipeline.finished_episode(out_root, day, fingerprint)
+    if finished is not None:
+        typer.echo(f"{out_root / day.isoformat() / 'episode.mp3'}\n  up to date: nothing changed since it was made "
+                   f"(0 segments synthesized, {finished.get('segments', 0)} reused)")
+    else:
+        made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
+        _build(made, config, out_root, voice_name, fingerprint)
     if ingested.problems:
         raise typer.Exit(1)
 
@@ -147,12 +154,12 @@ def episode(script_file: Path = typer.Argument(..., help="A script.json, possibl
     config = _config(config_path)
     lexicon = _run(lambda: pipeline.load_lexicon(config))
     made = _run(lambda: read_script(script_file, lexicon))
-    _build(made, config, out, voice)
+    _build(made, config, out or Path(config.output_dir), voice)
 
 
-def _build(made: Script, config: Config, out: Optional[Path], voice_name: Optional[str]) -> None:
+def _build(made: Script, config: Config, out_root: Path, voice_name: Optional[str], fingerprint: str = "") -> None:
     with _progress_bar(len(made.segments)) as progress:
-        result = _run(lambda: pipeline.make_episode(made, config, out or Path(config.output_dir), voice_name, progress))
+        result = _run(lambda: pipeline.make_episode(made, config, out_root, voice_name, progress, fingerprint))
     synthesis = result.synthesis
     typer.echo(
         f"{result.mp3}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -85,8 +86,32 @@ def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) ->
     )
 
 
+def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.date, voice_name: str | None = None) -> str:
+    """Everything an episode depends on: articles, config, voice preset, lexicon and briefing's own code."""
+    voice = find_preset(voice_name or config.voice, config.voices_path)
+    lexicon = config.lexicon_path.read_bytes() if config.lexicon_path.exists() else b""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([[a.to_dict() for a in articles], config.to_dict(), voice.__dict__, date.isoformat()],
+                             ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    digest.update(lexicon)
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> dict[str, object] | None:
+    """The manifest of a complete episode made from exactly these inputs, if there is one."""
+    folder = out_root / date.isoformat()
+    try:
+        manifest = json.loads((folder / EPISODE_FILE).read_text(encoding="utf-8"))
+        complete = (folder / "episode.mp3").stat().st_size == manifest["audio"]["bytes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return manifest if complete and manifest.get("inputs") == fingerprint else None
+
+
 def make_episode(script: Script, config: Config, out_root: Path, voice_name: str | None = None,
-                 progress: ProgressCallback | None = None) -> Episode:
+                 progress: ProgressCallback | None = None, fingerprint: str = "") -> Episode:
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete."""
     voice = find_preset(voice_name or config.voice, config.voices_path)
     synthesis = synthesize_segments(list(script.segments), voice, SegmentCache(config.cache_path), config.workers, progress)
@@ -119,6 +144,8 @@ def make_episode(script: Script, config: Config, out_root: Path, voice_name: str
             "chapters": [{"start": c.start, "end": c.end, "title": c.title, "story": c.story} for c in mix.chapters],
             "stories": [s.to_dict() for s in script.stories],
             "voices": _voice_use(synthesis),
+            "segments": len(script.segments),
+            "inputs": fingerprint,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         write_atomically(staging / EPISODE_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
