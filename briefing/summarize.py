@@ -92,7 +92,7 @@ def _select(sentences: list[str], budget: int) -> list[int]:
     for i, sentence in enumerate(sentences):
         if i in no_news or used + len(sentence) > budget * LEAD_SHARE:
             break
-        if any(_overlap(words[i], words[j]) > _NEAR_DUPLICATE for j in chosen):
+        if _repeats(i, chosen, words):
             continue
         chosen.append(i)
         used += len(sentence)
@@ -104,13 +104,18 @@ def _select(sentences: list[str], budget: int) -> list[int]:
 
         best = max(candidates, key=mmr)
         candidates.discard(best)
-        if any(_overlap(words[best], words[j]) > _NEAR_DUPLICATE for j in chosen):
+        if _repeats(best, chosen, words):
             continue
         if chosen and used + len(sentences[best]) > budget:
             continue
         chosen.append(best)
         used += len(sentences[best])
     return sorted(chosen)
+
+
+def _repeats(candidate: int, chosen: list[int], words: list[set[str]]) -> bool:
+    """True when the candidate sentence says mostly what a chosen one already says."""
+    return any(_overlap(words[candidate], words[j]) > _NEAR_DUPLICATE for j in chosen)
 
 
 def _textrank(words: list[set[str]], damping: float = 0.85, iterations: int = 50) -> list[float]:
