@@ -25,15 +25,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise OutputError(describe_write_error(path, exc)) from None
 
 
-def move_into_place(tmp_path: Path, path: Path) -> None:
-    """Rename a finished temporary file to its final name."""
-    try:
-        os.replace(tmp_path, path)
-    except OSError as exc:
-        tmp_path.unlink(missing_ok=True)
-        raise OutputError(describe_write_error(path, exc)) from None
-
-
 def describe_write_error(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return f"{path}: the disk is full; free some space and run the same command again (finished work is kept)"

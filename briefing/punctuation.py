@@ -9,7 +9,7 @@ _ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！",
 _NEXT_TO_CJK = re.compile(rf"(?<=[{CJK}])\s*([,;:?!()])|([,;:?!()])\s*(?=[{CJK}])")
 # '.' is a full stop only between Chinese characters or at the end after one.
 _FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=[{CJK}“”]|\s*$)")
-_BEFORE_BREAK = re.compile(r"(?<=[%‰℃\w])([,;:?!])(?=\s|$)()")
+_BEFORE_BREAK = re.compile(r"(?<=[%‰℃\w])([,;:?!])(?=\s|$)")
 _PAREN_PAIR = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
 
 
