@@ -152,13 +152,13 @@ def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LU
 
     meter = pyloudnorm.Meter(sample_rate)
     out = samples.astype(np.float64)
+    loudness = meter.integrated_loudness(out)
+    if not math.isfinite(loudness):
+        raise AssemblyError("The episode is silent: every segment came back without sound")
     for _ in range(4):  # limiting lowers loudness a little; converge in a few rounds
+        out = limit(out * 10 ** ((target_lufs - loudness) / 20), 10 ** (ceiling_db / 20), sample_rate)
         loudness = meter.integrated_loudness(out)
-        if not math.isfinite(loudness):
-            raise AssemblyError("The episode is silent: every segment came back without sound")
-        out = out * 10 ** ((target_lufs - loudness) / 20)
-        out = limit(out, 10 ** (ceiling_db / 20), sample_rate)
-        if abs(meter.integrated_loudness(out) - target_lufs) < 0.2:
+        if abs(loudness - target_lufs) < 0.2:
             break
     return out.astype(np.float32)
 
