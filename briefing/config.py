@@ -13,6 +13,16 @@ CONFIG_FILE = "briefing.toml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def read_toml(path: Path, what: str) -> dict[str, object]:
+    """Parse a TOML file; an unreadable or invalid one is a ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a user may set in briefing.toml; every field has a working default."""
@@ -93,13 +103,7 @@ class Config:
             path = Path(CONFIG_FILE)
             if not path.exists():
                 return cls()
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the config ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_toml(path, "the config"), str(path))
 
     @property
     def voices_path(self) -> Path:

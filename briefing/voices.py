@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import read_toml
 from .errors import ConfigError
 
 _RATE_RE = re.compile(r"^[+-]\d{1,3}%$")
@@ -53,12 +53,7 @@ class VoicePreset:
 
 
 def load_preset(path: Path) -> VoicePreset:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the voice preset ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path, "the voice preset")
     allowed = {"engine", "voice", "rate", "pitch", "volume", "fallback", "description"}
     unknown = set(data) - allowed
     if unknown:
