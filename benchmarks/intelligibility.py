@@ -26,8 +26,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("episode_dir", type=Path)
     parser.add_argument("--asr-python", default="/tmp/asr-venv/bin/python")
+    parser.add_argument("--cer-tool", type=Path, default=CER_TOOL, help=f"the ASR tool's cer.py (default: {CER_TOOL})")
     parser.add_argument("--min-chars", type=int, default=8, help="skip shorter segments (the ASR needs context)")
     args = parser.parse_args()
+    if not args.cer_tool.exists() or not Path(args.asr_python).exists():
+        parser.error(f"need the ASR tool at {args.cer_tool} and its Python at {args.asr_python}; see shared/tools/asr/README.md")
 
     script = json.loads((args.episode_dir / "script.json").read_text(encoding="utf-8"))
     cues = _cues(args.episode_dir / "transcript.vtt")
@@ -47,7 +50,7 @@ def main() -> None:
                 writer.writeframes((np.clip(clip, -1, 1) * 32767).astype(np.int16).tobytes())
             rows.append(f"{path}\t{segment['spoken']}")
         manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        result = subprocess.run([args.asr_python, str(CER_TOOL), "--batch", str(manifest)], capture_output=True, text=True)
+        result = subprocess.run([args.asr_python, str(args.cer_tool), "--batch", str(manifest)], capture_output=True, text=True)
     print(result.stdout[-4000:] if result.returncode == 0 else result.stderr[-2000:])
 
 
