@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.tsv"
         rows = []
-        for n, ((start, end), segment) in enumerate(zip(cues, script["segments"])):
+        for n, ((start, end), segment) in enumerate(zip(_segment_spans(cues, script["segments"]), script["segments"])):
             if len(segment["spoken"]) < args.min_chars:
                 continue
             clip = samples[int(max(0, start - 0.1) * 16000) : int((end + 0.1) * 16000)]
@@ -54,12 +54,27 @@ def main() -> None:
     print(result.stdout[-4000:] if result.returncode == 0 else result.stderr[-2000:])
 
 
-def _cues(vtt: Path) -> list[tuple[float, float]]:
+def _cues(vtt: Path) -> list[tuple[float, float, str]]:
     def seconds(stamp: str) -> float:
         h, m, s = stamp.split(":")
         return int(h) * 3600 + int(m) * 60 + float(s)
 
-    return [tuple(seconds(part) for part in line.split(" --> ")) for line in vtt.read_text(encoding="utf-8").splitlines() if " --> " in line]  # type: ignore[misc]
+    lines = vtt.read_text(encoding="utf-8").splitlines()
+    return [(seconds(line.split(" --> ")[0]), seconds(line.split(" --> ")[1]), lines[i + 1])
+            for i, line in enumerate(lines) if " --> " in line]
+
+
+def _segment_spans(cues: list[tuple[float, float, str]], segments: list[dict[str, str]]) -> list[tuple[float, float]]:
+    """A segment may be shown as several transcript lines: join them back by their text."""
+    spans = []
+    remaining = iter(cues)
+    for segment in segments:
+        start, end, text = next(remaining)
+        while text != segment["text"]:
+            _, end, more = next(remaining)
+            text += more
+        spans.append((start, end))
+    return spans
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
+import re
 import subprocess
 import tempfile
 import warnings
@@ -29,6 +32,8 @@ TARGET_LUFS = -19.0  # mono spoken word (AES TD1004)
 MAX_TRUE_PEAK_WAV = -1.5
 MAX_TRUE_PEAK_MP3 = -1.0
 PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
+CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
+_CLAUSE_RE = re.compile(r"[^，。！？；：]+[，。！？；：]*")
 INTRO_SPEECH_START = 1.6  # the intro sting plays alone this long, then fades under the voice
 AudioSegment.converter = ffmpeg_exe()
 
@@ -79,7 +84,8 @@ def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
         spoken = _to_segment(speech)
         track += spoken
         duration = spoken.frame_count() / EPISODE_RATE
-        cues.append(Cue(position, position + duration, segment.text, segment.story, segment.role.value))
+        cues += [Cue(round(position + start, 3), round(position + end, 3), text, segment.story, segment.role.value)
+                 for start, end, text in timed_lines(segment.text, segment.spoken, speech)]
         position += duration
         is_last = index == len(script.segments) - 1
         if segment.pause == Pause.STORY and not is_last:
@@ -93,6 +99,38 @@ def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
     track = track.fade_in(30).fade_out(1500)
     samples = np.array(track.get_array_of_samples(), dtype=np.float32) / 32768.0
     return Mix(samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE)))
+
+
+def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CUE_CHARS) -> list[tuple[float, float, str]]:
+    """Transcript lines for one segment: its written text, cut at clauses when the engine's word
+    timings say when each clause is heard; otherwise one line for the whole segment."""
+    whole = [(0.0, speech.duration, text)]
+    written, said = _clauses(text), _clauses(spoken)
+    if not speech.words or len(written) != len(said):
+        return whole
+    starts = list(itertools.accumulate(len(c) for c in said))
+    heard: list[list[float]] = [[] for _ in said]  # the start and end times of the words in each clause
+    cursor = 0
+    for word in speech.words:
+        found = spoken.find(word.text, cursor) if word.text else -1
+        if found < 0:
+            continue
+        cursor = found + len(word.text)
+        clause = bisect.bisect_right(starts, found)
+        heard[clause] += [word.offset, min(speech.duration, word.offset + word.duration)]
+    if not all(heard):
+        return whole
+    lines: list[tuple[float, float, str]] = []
+    for times, line in zip(heard, written):
+        if lines and len(lines[-1][2]) + len(line) <= max_chars:
+            lines[-1] = (lines[-1][0], max(times), lines[-1][2] + line)
+        else:
+            lines.append((min(times), max(times), line))
+    return lines
+
+
+def _clauses(text: str) -> list[str]:
+    return [clause for clause in _CLAUSE_RE.findall(text) if clause.strip()]
 
 
 def _chapters(script: Script, cues: list[Cue], total: float) -> list[Chapter]:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional, TypeVar
 
@@ -13,6 +14,7 @@ import typer
 
 from . import pipeline
 from .config import Config
+from .engines import engine_class
 from .errors import BriefingError
 from .normalize import to_spoken
 from .script import Script, read_script, write_script
@@ -23,6 +25,10 @@ T = TypeVar("T")
 
 PagesArgument = typer.Argument(..., help="Page text files (UTF-8 or GBK), Markdown articles, or folders of them.", show_default=False)
 ConfigOption = typer.Option(None, "--config", help="Config file (default: ./briefing.toml if present).")
+EngineOption = typer.Option(None, "--engine", help="TTS engine by name: offline or edge (uses that engine's preset).")
+VoiceOption = typer.Option(None, "--voice", help="Voice preset from voices/ for the stories (default from config).")
+HostVoiceOption = typer.Option(None, "--host-voice", help="Voice preset for intro, rundown, transitions and outro (two-voice layout).")
+StrictOption = typer.Option(False, "--strict", help="Fail instead of falling back to another voice when a segment cannot be made.")
 
 
 def _fail(message: str) -> None:
@@ -118,26 +124,27 @@ def script(pages: list[Path] = PagesArgument,
 def daily(pages: list[Path] = PagesArgument,
           out: Optional[Path] = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
           date: Optional[str] = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
-          engine: Optional[str] = typer.Option(None, "--engine", help="TTS engine by name (uses that engine's preset)."),
-          voice: Optional[str] = typer.Option(None, "--voice", help="Voice preset from voices/ (default from config)."),
+          engine: Optional[str] = EngineOption,
+          voice: Optional[str] = VoiceOption,
+          host_voice: Optional[str] = HostVoiceOption,
+          strict: bool = StrictOption,
           config_path: Optional[Path] = ConfigOption) -> None:
     """Make today's episode from page files: script, audio, MP3 with chapters and transcripts.
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
-    config = _config(config_path)
+    config = _voice_config(_config(config_path), engine, voice, host_voice, strict)
     day = _date(date, config)
     ingested = _ingest_or_exit(pages)
-    voice_name = voice or (_run(lambda: preset_for_engine(engine, config.voices_path)).name if engine else None)
     out_root = out or Path(config.output_dir)
-    fingerprint = _run(lambda: pipeline.inputs_fingerprint(ingested.articles, config, day, voice_name))
+    fingerprint = _run(lambda: pipeline.inputs_fingerprint(ingested.articles, config, day))
     finished = pipeline.finished_episode(out_root, day, fingerprint)
     if finished is not None:
         typer.echo(f"{out_root / day.isoformat() / 'episode.mp3'}\n  up to date: nothing changed since it was made "
                    f"(0 segments synthesized, {finished.get('segments', 0)} reused)")
     else:
         made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
-        _build(made, config, out_root, voice_name, fingerprint)
+        _build(made, config, out_root, fingerprint)
     if ingested.problems:
         raise typer.Exit(1)
 
@@ -145,29 +152,50 @@ def daily(pages: list[Path] = PagesArgument,
 @app.command()
 def episode(script_file: Path = typer.Argument(..., help="A script.json, possibly edited.", show_default=False),
             out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: output)."),
-            voice: Optional[str] = typer.Option(None, "--voice", help="Voice preset from voices/."),
+            engine: Optional[str] = EngineOption,
+            voice: Optional[str] = VoiceOption,
+            host_voice: Optional[str] = HostVoiceOption,
+            strict: bool = StrictOption,
             config_path: Optional[Path] = ConfigOption) -> None:
     """Make the episode from a reviewed script.json; only edited segments are synthesized again.
 
     Example: briefing episode output/2026-11-26/script.json
     """
-    config = _config(config_path)
+    config = _voice_config(_config(config_path), engine, voice, host_voice, strict)
     lexicon = _run(lambda: pipeline.load_lexicon(config))
     made = _run(lambda: read_script(script_file, lexicon))
-    _build(made, config, out or Path(config.output_dir), voice)
+    _build(made, config, out or Path(config.output_dir))
 
 
-def _build(made: Script, config: Config, out_root: Path, voice_name: Optional[str], fingerprint: str = "") -> None:
+def _voice_config(config: Config, engine: Optional[str], voice: Optional[str], host_voice: Optional[str], strict: bool) -> Config:
+    """The config with the command line's voice choices applied."""
+    if engine and not voice:
+        default_voice = _run(lambda: engine_class(engine, must_be_available=False)).default_voice
+        voice = _run(lambda: preset_for_engine(engine, config.voices_path, default_voice)).name
+        host_voice = host_voice or voice
+    changes: dict[str, object] = {"strict": strict or config.strict}
+    if voice:
+        changes["voice"] = voice
+    if host_voice:
+        changes["host_voice"] = host_voice
+    return replace(config, **changes)
+
+
+def _build(made: Script, config: Config, out_root: Path, fingerprint: str = "") -> None:
     with _progress_bar(len(made.segments)) as progress:
-        result = _run(lambda: pipeline.make_episode(made, config, out_root, voice_name, progress, fingerprint))
+        result = _run(lambda: pipeline.make_episode(made, config, out_root, progress, fingerprint))
     synthesis = result.synthesis
     typer.echo(
         f"{result.mp3}\n"
         f"  {len(made.stories)} stories, {result.duration / 60:.1f} min, {result.master.after.integrated_lufs:.1f} LUFS, "
         f"true peak {result.master.after.true_peak_dbtp:.1f} dBTP; "
-        f"{synthesis.synthesized} segments synthesized, {synthesis.reused} reused from the cache",
-        err=False,
+        f"{synthesis.synthesized} segments synthesized, {synthesis.reused} reused from the cache\n"
+        f"  voices: {', '.join(f'{name} {count}' for name, count in pipeline.voice_use(synthesis).items())} segments"
     )
+    if synthesis.fallbacks:
+        reasons = "; ".join(dict.fromkeys(f.reason for f in synthesis.fallbacks))
+        moved = ", ".join(f"{f.segment + 1} ({f.voice} -> {f.fallback})" for f in synthesis.fallbacks)
+        typer.echo(f"Warning: {len(synthesis.fallbacks)} segments used a fallback voice: {moved}. Why: {reasons[:500]}", err=True)
 
 
 @contextmanager
@@ -188,15 +216,23 @@ def _progress_bar(total: int) -> Iterator[Callable[[int, int, float], None]]:
 
 
 @app.command()
-def voices(config_path: Optional[Path] = ConfigOption) -> None:
-    """List the voice presets in voices/.
+def voices(online: bool = typer.Option(False, "--online", help="List the online service's Chinese voices instead (needs internet)."),
+           config_path: Optional[Path] = ConfigOption) -> None:
+    """List the voice presets in voices/ (* marks the default), or the online service's Chinese voices.
 
-    Example: briefing voices
+    Example: briefing voices --online
     """
     config = _config(config_path)
+    if online:
+        from .engines.edge import chinese_voices
+
+        for voice in _run(chinese_voices):
+            typer.echo(f"{voice['ShortName']:<32} {voice['Gender']:<7} {voice['Locale']:<7} {voice['FriendlyName']}")
+        return
     for preset in _run(lambda: list_presets(config.voices_path)):
         marker = "*" if preset.name == config.voice else " "
-        typer.echo(f"{marker} {preset.name:<16} engine={preset.engine:<8} voice={preset.voice:<24} {preset.description}")
+        fallback = f" (fallback: {preset.fallback})" if preset.fallback else ""
+        typer.echo(f"{marker} {preset.name:<10} engine={preset.engine:<8} voice={preset.voice:<22} {preset.description}{fallback}")
 
 
 def main() -> None:

@@ -50,7 +50,11 @@ class Config:
     outro: str = "以上就是今天的{programme}。感谢收听，我们明天再见。"
     """Outro wording; {programme} is filled in."""
     voice: str = "offline"
-    """Voice preset (a file in voices/) used for the whole episode."""
+    """Voice preset (a file in voices/) that reads the stories, and everything else unless host_voice is set."""
+    host_voice: str = ""
+    """Two-voice layout: the preset for the intro, rundown, transitions and outro (empty: `voice`)."""
+    strict: bool = False
+    """Fail instead of using a preset's fallback voice when a segment cannot be made."""
     output_dir: str = "output"
     """Where episodes are written, one folder per date."""
     cache_dir: str = ""
@@ -61,6 +65,16 @@ class Config:
     """Pronunciation lexicon file name inside voices_dir."""
     workers: int = 0
     """Synthesis processes for the offline engine (0: one per core)."""
+    connections: int = 4
+    """Online engine: requests open at once."""
+    retries: int = 4
+    """Online engine: attempts after the first before a segment goes to the fallback voice."""
+    retry_delay: float = 1.0
+    """Online engine: first wait between attempts, in seconds; it doubles each time, with jitter."""
+    timeout: int = 20
+    """Online engine: seconds without data before a request is abandoned."""
+    breaker: int = 5
+    """After this many segments in a row fail, the rest of the episode goes straight to the fallback (0: never)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, object], source: str = CONFIG_FILE) -> "Config":
@@ -95,6 +109,10 @@ class Config:
             raise ConfigError(f"{source}: invalid chars_per_second {self.chars_per_second}: expected 1..12")
         if not self.transitions:
             raise ConfigError(f"{source}: transitions must name at least one phrase")
+        if not 1 <= self.connections <= 16:
+            raise ConfigError(f"{source}: invalid connections {self.connections}: expected 1..16 (the service throttles many)")
+        if self.retries < 0 or self.retry_delay < 0 or self.timeout < 1 or self.breaker < 0:
+            raise ConfigError(f"{source}: retries, retry_delay and breaker must be >= 0 and timeout >= 1")
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Config":

@@ -43,12 +43,16 @@ def measure_loudness(path: Path) -> Loudness:
     return Loudness(float(integrated.group(1)), float(peak.group(1)))
 
 
-def decode(path: Path, sample_rate: int = 24000) -> np.ndarray:
-    """Decode any audio file to mono float32 samples at `sample_rate`."""
+def decode(source: Path | bytes, sample_rate: int = 24000) -> np.ndarray:
+    """Decode an audio file, or encoded audio bytes, to mono float32 samples at `sample_rate`."""
+    data = source if isinstance(source, bytes) else None
     result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"],
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0" if data is not None else str(source),
+         "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"],
+        input=data,
         capture_output=True,
     )
-    if result.returncode != 0:
-        raise AssemblyError(f"{path}: ffmpeg cannot decode it: {result.stderr.decode(errors='replace')[-300:]}")
+    if result.returncode != 0 or (data is not None and not result.stdout):
+        what = "the audio received" if data is not None else str(source)
+        raise AssemblyError(f"{what}: ffmpeg cannot decode it: {result.stderr.decode(errors='replace')[-300:]}")
     return np.frombuffer(result.stdout, dtype=np.int16).astype(np.float32) / 32768.0

@@ -21,8 +21,9 @@ from .ingest import Article, expand_inputs, read_articles
 from .normalize import Lexicon
 from .script import Script, build_script, write_script
 from .summarize import SummaryTarget, summarize
-from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, synthesize_segments
-from .voices import find_preset
+from .engines import EngineSettings
+from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
+from .voices import VoicePreset, fallback_chain, find_preset
 
 EPISODE_FILE = "episode.json"  # written last: a folder without it is not a finished episode
 
@@ -86,13 +87,27 @@ def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) ->
     )
 
 
-def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.date, voice_name: str | None = None) -> str:
-    """Everything an episode depends on: articles, config, voice preset, lexicon and briefing's own code."""
-    voice = find_preset(voice_name or config.voice, config.voices_path)
+def voice_chains(script: Script, config: Config) -> list[tuple[VoicePreset, ...]]:
+    """Each segment's preset and its fallbacks: the host voice frames the episode, `voice` reads the stories."""
+    story = fallback_chain(find_preset(config.voice, config.voices_path), config.voices_path)
+    host = fallback_chain(find_preset(config.host_voice, config.voices_path), config.voices_path) if config.host_voice else story
+    if config.strict:
+        story, host = story[:1], host[:1]
+    return [story if segment.story is not None else host for segment in script.segments]
+
+
+def synthesis_settings(config: Config) -> SynthesisSettings:
+    return SynthesisSettings(workers=config.workers, connections=config.connections, breaker=config.breaker,
+                             engine=EngineSettings(retries=config.retries, retry_delay=config.retry_delay, timeout=config.timeout))
+
+
+def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.date) -> str:
+    """Everything an episode depends on: articles, config, voice presets, lexicon and briefing's own code."""
+    presets = [fallback_chain(find_preset(name, config.voices_path), config.voices_path) for name in (config.voice, config.host_voice) if name]
     lexicon = config.lexicon_path.read_bytes() if config.lexicon_path.exists() else b""
     digest = hashlib.sha256()
-    digest.update(json.dumps([[a.to_dict() for a in articles], config.to_dict(), voice.__dict__, date.isoformat()],
-                             ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    digest.update(json.dumps([[a.to_dict() for a in articles], config.to_dict(), [[p.__dict__ for p in chain] for chain in presets],
+                              date.isoformat()], ensure_ascii=False, sort_keys=True).encode("utf-8"))
     digest.update(lexicon)
     for source in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(source.read_bytes())
@@ -110,11 +125,11 @@ def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> dict[st
     return manifest if complete and manifest.get("inputs") == fingerprint else None
 
 
-def make_episode(script: Script, config: Config, out_root: Path, voice_name: str | None = None,
-                 progress: ProgressCallback | None = None, fingerprint: str = "") -> Episode:
+def make_episode(script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None,
+                 fingerprint: str = "") -> Episode:
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete."""
-    voice = find_preset(voice_name or config.voice, config.voices_path)
-    synthesis = synthesize_segments(list(script.segments), voice, SegmentCache(config.cache_path), config.workers, progress)
+    synthesis = synthesize_segments(list(script.segments), voice_chains(script, config), SegmentCache(config.cache_path),
+                                    synthesis_settings(config), progress)
     mix = mix_episode(script, list(synthesis.audio))
     final_dir = out_root / script.date.isoformat()
     number = _episode_number(out_root, final_dir)
@@ -143,7 +158,9 @@ def make_episode(script: Script, config: Config, out_root: Path, voice_name: str
             "loudness": {"integrated_lufs": master.after.integrated_lufs, "true_peak_dbtp": master.after.true_peak_dbtp},
             "chapters": [{"start": c.start, "end": c.end, "title": c.title, "story": c.story} for c in mix.chapters],
             "stories": [s.to_dict() for s in script.stories],
-            "voices": _voice_use(synthesis),
+            "voices": voice_use(synthesis),
+            "segment_voices": list(synthesis.voices),
+            "fallbacks": [fallback.__dict__ for fallback in synthesis.fallbacks],
             "segments": len(script.segments),
             "inputs": fingerprint,
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -157,7 +174,7 @@ def make_episode(script: Script, config: Config, out_root: Path, voice_name: str
     return Episode(final_dir, number, mix.duration, mix.chapters, synthesis, master)
 
 
-def _voice_use(synthesis: SynthesisReport) -> dict[str, int]:
+def voice_use(synthesis: SynthesisReport) -> dict[str, int]:
     use: dict[str, int] = {}
     for name in synthesis.voices:
         use[name] = use.get(name, 0) + 1

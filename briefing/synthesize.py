@@ -8,15 +8,15 @@ import json
 import multiprocessing
 import os
 import wave
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .engines import Engine, SpeechAudio, WordBoundary, create_engine, engine_class
-from .errors import SynthesisError
+from .engines import Engine, EngineSettings, SpeechAudio, WordBoundary, check_audio, create_engine, engine_class
+from .errors import EngineUnavailableError, SynthesisError
 from .files import write_atomically
 from .script import Segment
 from .voices import VoicePreset
@@ -31,7 +31,8 @@ class SynthesisReport:
     audio: tuple[SpeechAudio, ...]
     reused: int
     synthesized: int
-    voices: tuple[str, ...]  # preset name per segment
+    voices: tuple[str, ...]  # the preset that made each segment
+    fallbacks: tuple["Fallback", ...] = ()
 
 
 class SegmentCache:
@@ -43,7 +44,8 @@ class SegmentCache:
     def __init__(self, root: Path) -> None:
         self.root = root / "segments"
 
-    def key(self, engine: type[Engine], voice: VoicePreset, spoken: str) -> str:
+    def key(self, voice: VoicePreset, spoken: str) -> str:
+        engine = engine_class(voice.engine, must_be_available=False)
         identity = [engine.name, engine.version, voice.voice, voice.rate, voice.pitch, voice.volume, spoken]
         return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode("utf-8")).hexdigest()
 
@@ -82,95 +84,186 @@ def wav_bytes(audio: SpeechAudio) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class SynthesisSettings:
+    workers: int = 0  # processes for CPU-bound engines (0: one per core)
+    connections: int = 4  # requests at once for network engines
+    breaker: int = 5  # after this many failed segments in a row, the rest go straight to the fallback
+    engine: EngineSettings = EngineSettings()
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A segment its preset could not make, and the preset that made it instead."""
+
+    segment: int
+    voice: str
+    fallback: str
+    reason: str
+
+
 def synthesize_segments(
     segments: list[Segment],
-    voice: VoicePreset,
+    voices: list[tuple[VoicePreset, ...]],
     cache: SegmentCache,
-    workers: int = 0,
+    settings: SynthesisSettings = SynthesisSettings(),
     progress: ProgressCallback | None = None,
 ) -> SynthesisReport:
-    """Return one SpeechAudio per segment, in order, making only what the cache lacks."""
-    engine = engine_class(voice.engine)
-    keys = [cache.key(engine, voice, segment.spoken) for segment in segments]
+    """Return one SpeechAudio per segment, in order, making only what the cache lacks.
+
+    `voices[i]` is segment i's preset followed by its fallbacks. A segment that a preset cannot make
+    moves on to the next one; when the last one fails too, SynthesisError says which and why.
+    """
+    if len(voices) != len(segments) or not all(voices):
+        raise ValueError("one non-empty voice chain per segment is required")
     results: dict[int, SpeechAudio] = {}
-    for index, key in enumerate(keys):
-        cached = cache.get(key)
-        if cached is not None:
-            results[index] = cached
-    reused = len(results)
-    todo = [i for i in range(len(segments)) if i not in results]
-    made_seconds = sum(audio.duration for audio in results.values())
-    if progress:
-        progress(len(results), len(segments), made_seconds)
+    used: dict[int, str] = {}
+    fallbacks: list[Fallback] = []
+    reused = 0
+    made_seconds = 0.0
+    level = [0] * len(segments)
+    todo = list(range(len(segments)))
+    while todo:
+        failed: dict[int, str] = {}
+        for preset, indices in _group_by_preset(todo, voices, level).items():
+            keys = {i: cache.key(preset, segments[i].spoken) for i in indices}
+            for i in indices:
+                cached = cache.get(keys[i])
+                if cached is not None:
+                    results[i], used[i] = cached, preset.name
+                    reused += 1
+                    made_seconds += cached.duration
+            if progress:
+                progress(len(results), len(segments), made_seconds)
 
-    def finished(index: int, audio: SpeechAudio) -> None:
-        nonlocal made_seconds
-        cache.put(keys[index], audio)
-        results[index] = audio
-        made_seconds += audio.duration
-        if progress:
-            progress(len(results), len(segments), made_seconds)
+            def finished(index: int, audio: SpeechAudio, preset: VoicePreset = preset) -> None:
+                nonlocal made_seconds
+                cache.put(keys[index], audio)
+                results[index], used[index] = audio, preset.name
+                made_seconds += audio.duration
+                if progress:
+                    progress(len(results), len(segments), made_seconds)
 
-    workers = min(workers or os.cpu_count() or 1, max(1, len(todo)))
-    if workers <= 1 or len(todo) <= 2:
-        _synthesize_here(voice, [(i, segments[i].spoken) for i in todo], finished)
-    else:
-        _synthesize_in_pool(voice, [(i, segments[i].spoken) for i in todo], workers, finished)
+            jobs = [(i, segments[i].spoken) for i in indices if i not in results]
+            failed.update(_run_preset(preset, jobs, settings, finished))
+        todo = []
+        for index, reason in sorted(failed.items()):
+            chain = voices[index]
+            if level[index] + 1 >= len(chain):
+                tried = " then ".join(f"'{p.name}'" for p in chain)
+                raise SynthesisError(f"Segment {index + 1} ({segments[index].spoken[:16]}…) could not be synthesized with {tried}: {reason}")
+            level[index] += 1
+            fallbacks.append(Fallback(index, chain[level[index] - 1].name, chain[level[index]].name, reason))
+            todo.append(index)
     return SynthesisReport(
         audio=tuple(results[i] for i in range(len(segments))),
         reused=reused,
-        synthesized=len(todo),
-        voices=tuple(voice.name for _ in segments),
+        synthesized=len(segments) - reused,
+        voices=tuple(used[i] for i in range(len(segments))),
+        fallbacks=tuple(fallbacks),
     )
 
 
-def _synthesize_here(voice: VoicePreset, jobs: list[tuple[int, str]], finished: Callable[[int, SpeechAudio], None]) -> None:
+def _group_by_preset(indices: list[int], voices: list[tuple[VoicePreset, ...]], level: list[int]) -> dict[VoicePreset, list[int]]:
+    groups: dict[VoicePreset, list[int]] = {}
+    for i in indices:
+        groups.setdefault(voices[i][level[i]], []).append(i)
+    return groups
+
+
+class _Breaker:
+    """Counts failed segments in a row; once `limit` is reached it stays open for the rest of the run."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_a_row = 0
+
+    def record(self, ok: bool) -> None:
+        self.in_a_row = 0 if ok else self.in_a_row + 1
+
+    @property
+    def open(self) -> bool:
+        return self.limit > 0 and self.in_a_row >= self.limit
+
+
+def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: SynthesisSettings,
+                finished: Callable[[int, SpeechAudio], None]) -> dict[int, str]:
+    """Synthesize `jobs` with one preset; return the reason for each segment it could not make."""
     if not jobs:
-        return
-    engine = create_engine(voice.engine)
-    for index, spoken in jobs:
-        finished(index, _checked(engine.synthesize(spoken, voice), spoken))
+        return {}
+    try:
+        engine = engine_class(preset.engine)
+        call: Callable[[str, VoicePreset], SpeechAudio] = _work
+        executor: Executor
+        if engine.parallel == "threads":
+            call = create_engine(preset.engine, settings.engine).synthesize
+            executor = ThreadPoolExecutor(max_workers=max(1, settings.connections))
+        elif len(jobs) <= 2 or settings.workers == 1:
+            call = create_engine(preset.engine, settings.engine).synthesize
+            executor = _InThisProcess()
+        else:
+            # 'spawn': the engines hold native threads that do not survive a fork.
+            executor = ProcessPoolExecutor(max_workers=min(settings.workers or os.cpu_count() or 1, len(jobs)),
+                                           mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_start_worker, initargs=(preset.engine, settings.engine))
+    except EngineUnavailableError as exc:
+        return {index: str(exc) for index, _ in jobs}
+    breaker = _Breaker(settings.breaker)
+    failed: dict[int, str] = {}
+
+    def settle(index: int, spoken: str, outcome: SpeechAudio | BaseException) -> None:
+        if isinstance(outcome, SpeechAudio):
+            try:
+                finished(index, check_audio(outcome, spoken))
+                breaker.record(True)
+                return
+            except SynthesisError as exc:
+                outcome = exc
+        if not isinstance(outcome, (SynthesisError, EngineUnavailableError)):
+            raise outcome
+        failed[index] = str(outcome)
+        breaker.record(False)
+
+    with executor:
+        pending: dict[Future[SpeechAudio], tuple[int, str]] = {executor.submit(call, spoken, preset): (index, spoken) for index, spoken in jobs}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, spoken = pending.pop(future)
+                    settle(index, spoken, future.exception() or future.result())
+                if breaker.open:
+                    for future, (index, _) in list(pending.items()):
+                        if future.cancel():
+                            failed[index] = f"not tried: {breaker.limit} segments failed in a row, so the rest skip '{preset.name}'"
+                            del pending[future]
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return failed
+
+
+class _InThisProcess(Executor):
+    """Runs each job at submit time: no pool start-up cost for a handful of segments."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        future: Future[object] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to the caller through the future, as a pool does
+            future.set_exception(exc)
+        return future
 
 
 _worker_engine: Engine | None = None
 
 
-def _start_worker(engine_name: str) -> None:
+def _start_worker(engine_name: str, engine_settings: EngineSettings) -> None:
     global _worker_engine
-    _worker_engine = create_engine(engine_name)
+    _worker_engine = create_engine(engine_name, engine_settings)
 
 
-def _work(index: int, spoken: str, voice: VoicePreset) -> tuple[int, SpeechAudio]:
+def _work(spoken: str, voice: VoicePreset) -> SpeechAudio:
     assert _worker_engine is not None
-    return index, _checked(_worker_engine.synthesize(spoken, voice), spoken)
-
-
-def _synthesize_in_pool(
-    voice: VoicePreset, jobs: list[tuple[int, str]], workers: int, finished: Callable[[int, SpeechAudio], None]
-) -> None:
-    # 'spawn': the engines hold native threads that do not survive a fork.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(voice.engine,)) as pool:
-        pending: set[Future[tuple[int, SpeechAudio]]] = {pool.submit(_work, index, spoken, voice) for index, spoken in jobs}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index, audio = future.result()
-                    finished(index, audio)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-
-
-def _checked(audio: SpeechAudio, spoken: str) -> SpeechAudio:
-    """Reject audio that is silent or far too short for its text."""
-    characters = sum(1 for ch in spoken if "\u4e00" <= ch <= "\u9fff") or len(spoken)
-    if audio.samples.size == 0 or float(np.max(np.abs(audio.samples))) < 0.01:
-        raise SynthesisError(f"The engine returned silence for {spoken[:20]!r}")
-    if audio.duration < characters * 0.06:
-        raise SynthesisError(f"The engine returned {audio.duration:.2f}s of audio for {characters} characters ({spoken[:20]!r})")
-    return audio
-
-
+    return _worker_engine.synthesize(spoken, voice)

@@ -75,10 +75,20 @@ def find_preset(name: str, voices_dir: Path) -> VoicePreset:
     return load_preset(path)
 
 
-def preset_for_engine(engine: str, voices_dir: Path) -> VoicePreset:
-    """The preset named after `engine`, else the first preset that uses it."""
+def preset_for_engine(engine: str, voices_dir: Path, default_voice: str = "") -> VoicePreset:
+    """The preset named after `engine`, else one with the engine's default voice, else the first that uses it."""
     presets = list_presets(voices_dir)
-    for preset in sorted(presets, key=lambda p: p.name != engine):
+    for preset in sorted(presets, key=lambda p: (p.name != engine, p.voice != default_voice)):
         if preset.engine == engine:
             return preset
     raise ConfigError(f"No voice preset in {voices_dir} uses the engine '{engine}'; add one (see voices/offline.toml)")
+
+
+def fallback_chain(preset: VoicePreset, voices_dir: Path) -> tuple[VoicePreset, ...]:
+    """`preset`, then its fallback, then that one's fallback, and so on."""
+    chain = [preset]
+    while chain[-1].fallback:
+        if chain[-1].fallback in {p.name for p in chain}:
+            raise ConfigError(f"Voice presets fall back in a circle: {' -> '.join(p.name for p in chain)} -> {chain[-1].fallback}")
+        chain.append(find_preset(chain[-1].fallback, voices_dir))
+    return tuple(chain)

@@ -83,7 +83,7 @@ def test_unknown_voice_and_engine_are_clear_errors(tmp_path: Path):
     result = runner.invoke(app, ["daily", str(EXAMPLE_PAGE), "--voice", "nobody", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "Unknown voice preset 'nobody'" in result.output
     result = runner.invoke(app, ["daily", str(EXAMPLE_PAGE), "--engine", "nosuch", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "No voice preset" in result.output and "'nosuch'" in result.output
+    assert result.exit_code == 1 and "Unknown engine 'nosuch': expected one of edge, offline" in result.output
 
 
 def test_voices_lists_the_offline_preset():

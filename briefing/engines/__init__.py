@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Literal, Protocol
 
 import numpy as np
 
-from ..errors import EngineUnavailableError
+from ..errors import EngineUnavailableError, SynthesisError
 from ..voices import VoicePreset
 
 
@@ -33,13 +33,30 @@ class SpeechAudio:
         return len(self.samples) / self.sample_rate
 
 
+@dataclass(frozen=True)
+class EngineSettings:
+    """How hard an engine tries before it gives a segment up (used by engines that can fail transiently)."""
+
+    retries: int = 4
+    retry_delay: float = 1.0  # first backoff in seconds; doubles per attempt, with jitter
+    timeout: int = 20  # seconds without data before a request is abandoned
+
+
 class Engine(Protocol):
-    """What every engine offers. Construct once (it loads its model), then synthesize per segment."""
+    """What every engine offers. Construct once (it loads its model), then synthesize per segment.
+
+    `parallel` says how the synthesize stage runs it: "processes" for CPU-bound engines (one
+    process per core), "threads" for network engines (one thread per open connection).
+    """
 
     name: str
     version: str
     sample_rate: int
     install_hint: str
+    default_voice: str
+    parallel: Literal["processes", "threads"]
+
+    def __init__(self, settings: EngineSettings = ...) -> None: ...
 
     @classmethod
     def is_available(cls) -> bool: ...
@@ -61,22 +78,47 @@ def engine_names() -> list[str]:
     return sorted(_ENGINES)
 
 
-def engine_class(name: str) -> type[Engine]:
+def engine_class(name: str, must_be_available: bool = True) -> type[Engine]:
     _load_builtin_engines()
     try:
         engine = _ENGINES[name]
     except KeyError:
         raise EngineUnavailableError(f"Unknown engine '{name}': expected one of {', '.join(sorted(_ENGINES))}") from None
-    if not engine.is_available():
+    if must_be_available and not engine.is_available():
         raise EngineUnavailableError(f"The '{name}' engine cannot run here: {engine.install_hint}")
     return engine
 
 
-def create_engine(name: str, **options: object) -> Engine:
+def create_engine(name: str, settings: EngineSettings | None = None) -> Engine:
     """Return a loaded engine, or raise EngineUnavailableError with what to install."""
     factory: Callable[..., Engine] = engine_class(name)
-    return factory(**options)
+    return factory(settings or EngineSettings())
+
+
+def check_audio(audio: SpeechAudio, spoken: str, seconds_per_character: float = 0.06) -> SpeechAudio:
+    """Reject audio that is silent, too short for its text, or shorter than the words it reports."""
+    characters = sum(1 for ch in spoken if "\u4e00" <= ch <= "\u9fff") or len(spoken)
+    if audio.samples.size == 0 or float(np.max(np.abs(audio.samples))) < 0.01:
+        raise SynthesisError(f"The engine returned silence for {spoken[:20]!r}")
+    if audio.duration < characters * seconds_per_character:
+        raise SynthesisError(f"The engine returned {audio.duration:.2f}s of audio for {characters} characters ({spoken[:20]!r})")
+    if audio.words and audio.words[-1].offset + audio.words[-1].duration > audio.duration + 0.1:
+        raise SynthesisError(f"The audio for {spoken[:20]!r} stops at {audio.duration:.2f}s, before its last word")
+    return audio
+
+
+def trim_silence(samples: np.ndarray, sample_rate: int, threshold: float = 0.01, keep: float = 0.03) -> tuple[np.ndarray, float]:
+    """Cut quiet edges so the pauses between segments are the ones the script chooses.
+
+    Returns the trimmed samples and how many seconds were cut from the start.
+    """
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if loud.size == 0:
+        return samples, 0.0
+    margin = int(keep * sample_rate)
+    start = max(0, int(loud[0]) - margin)
+    return samples[start : int(loud[-1]) + margin], start / sample_rate
 
 
 def _load_builtin_engines() -> None:
-    from . import offline  # noqa: F401  (registers itself)
+    from . import edge, offline  # noqa: F401  (they register themselves)

