@@ -122,7 +122,8 @@ def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> dict[st
         complete = (folder / "episode.mp3").stat().st_size == manifest["audio"]["bytes"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return manifest if complete and manifest.get("inputs") == fingerprint else None
+    # An episode with fallback segments is remade: the preferred voice may answer this time.
+    return manifest if complete and manifest.get("inputs") == fingerprint and not manifest.get("fallbacks") else None
 
 
 def make_episode(script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None,

@@ -102,6 +102,13 @@ def test_a_segment_the_service_keeps_refusing_falls_back_to_the_offline_voice(se
     assert "Warning: 1 segments used a fallback voice: 1 (yunyang -> offline)" in result.stderr
     assert sum(1 for r in service.requests if "欢迎收听" in r.text) == 3  # the first try and two retries
 
+    # The next run tries the preferred voice again for that segment only; the rest come from the cache.
+    service.fail_texts = {}
+    result, manifest = daily(tmp_path, "--voice", "yunyang")
+    assert result.returncode == 0, result.stderr
+    assert manifest["voices"] == {"yunyang": manifest["segments"]} and manifest["fallbacks"] == []
+    assert "1 segments synthesized" in result.stdout
+
 
 def test_strict_turns_the_fallback_into_a_clear_error_and_keeps_the_old_episode(service, tmp_path):
     result, manifest = daily(tmp_path, "--voice", "yunyang")
