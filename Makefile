@@ -1,9 +1,12 @@
 # `make demo` builds the example episode offline; `make test` runs the suite.
-# Both create .venv on first use; nothing is installed outside it.
+# Both create .venv on first use. Outside it, `make test` installs only what the browser test
+# needs: Debian's chromium and a Chinese font (when missing), and the npm feed parser in tests/feedcheck/node_modules.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_TOOLS := $(VENV)/.test-tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test bench clean
 
@@ -21,8 +24,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/briefing daily examples/newspaper-page.txt
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# The tests also need a browser (Debian's chromium, driven by Playwright) and a second feed parser
+# (the npm package podcast-partytime, run by Node.js).
+$(TEST_TOOLS): tests/feedcheck/package-lock.json
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
+	cd tests/feedcheck && npm ci --silent --no-audit --no-fund
+	touch $@
+
+test: $(STAMP) $(TEST_TOOLS)
+	BRIEFING_TEST_TOOLS_REQUIRED=1 $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/episode_speed.py

@@ -273,6 +273,11 @@ def write_transcripts(cues: tuple[Cue, ...], directory: Path) -> None:
     write_atomically(directory / "transcript.vtt", "\n".join(vtt).encode("utf-8"))
 
 
+def clock(seconds: float) -> str:
+    """'MM:SS', as chapter lists show times."""
+    return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+
+
 def _timestamp(seconds: float, separator: str) -> str:
     millis = int(round(seconds * 1000))
     hours, rest = divmod(millis, 3_600_000)

@@ -28,6 +28,7 @@ ConfigOption = typer.Option(None, "--config", help="Config file (default: ./brie
 EngineOption = typer.Option(None, "--engine", help="TTS engine by name: offline or edge (uses that engine's preset).")
 VoiceOption = typer.Option(None, "--voice", help="Voice preset from voices/ for the stories (default from config).")
 HostVoiceOption = typer.Option(None, "--host-voice", help="Voice preset for intro, rundown, transitions and outro (two-voice layout).")
+BaseUrlOption = typer.Option(None, "--base-url", help="Public address of the output folder for the feed's links (default: config, else the feed's own).")
 StrictOption = typer.Option(False, "--strict", help="Fail instead of falling back to another voice when a segment cannot be made.")
 
 
@@ -128,8 +129,9 @@ def daily(pages: list[Path] = PagesArgument,
           voice: Optional[str] = VoiceOption,
           host_voice: Optional[str] = HostVoiceOption,
           strict: bool = StrictOption,
+          base_url: Optional[str] = BaseUrlOption,
           config_path: Optional[Path] = ConfigOption) -> None:
-    """Make today's episode from page files: script, audio, MP3 with chapters and transcripts.
+    """Make today's episode from page files: script, audio, MP3 with chapters and transcripts; then the feed.
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
@@ -145,6 +147,7 @@ def daily(pages: list[Path] = PagesArgument,
     else:
         made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
         _build(made, config, out_root, fingerprint)
+    _write_feed(out_root, config, base_url)
     if ingested.problems:
         raise typer.Exit(1)
 
@@ -164,7 +167,59 @@ def episode(script_file: Path = typer.Argument(..., help="A script.json, possibl
     config = _voice_config(_config(config_path), engine, voice, host_voice, strict)
     lexicon = _run(lambda: pipeline.load_lexicon(config))
     made = _run(lambda: read_script(script_file, lexicon))
-    _build(made, config, out or Path(config.output_dir))
+    out_root = out or Path(config.output_dir)
+    _build(made, config, out_root)
+    _write_feed(out_root, config, None)
+
+
+@app.command()
+def feed(out: Optional[Path] = typer.Option(None, "--out", help="Output root holding the episode folders (default: output)."),
+         base_url: Optional[str] = BaseUrlOption,
+         config_path: Optional[Path] = ConfigOption) -> None:
+    """Rebuild feed.xml and the listening page (index.html) from the episodes on disk.
+
+    Example: briefing feed --base-url https://news.example.com/briefing
+    """
+    config = _config(config_path)
+    path = _write_feed(out or Path(config.output_dir), config, base_url)
+    typer.echo(str(path))
+
+
+@app.command()
+def serve(out: Optional[Path] = typer.Option(None, "--out", help="Output root to serve (default: output)."),
+          host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for phones and speakers on the LAN."),
+          port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port)."),
+          base_url: Optional[str] = BaseUrlOption,
+          config_path: Optional[Path] = ConfigOption) -> None:
+    """Serve the episodes, feed and listening page over HTTP (Range requests, for podcast apps and speakers).
+
+    Example: briefing serve --host 0.0.0.0
+    """
+    from . import serve as server
+
+    config = _config(config_path)
+    out_root = out or Path(config.output_dir)
+    if not out_root.is_dir():
+        _fail(f"{out_root}: no such folder; make an episode first with briefing daily")
+        raise typer.Exit(1)
+
+    def ready(actual_port: int) -> None:
+        url = base_url or config.base_url or _run(lambda: server.public_base_url(host, actual_port))
+        _write_feed(out_root, config, url)
+        typer.echo(f"Serving {out_root} on http://{host}:{actual_port}/ (Ctrl+C to stop)")
+        typer.echo(f"  page: {url.rstrip('/')}/\n  feed: {url.rstrip('/')}/feed.xml   <- subscribe to this in a podcast app")
+        sys.stdout.flush()
+
+    try:
+        _run(lambda: server.run(out_root, host, port, ready))
+    except KeyboardInterrupt:
+        pass
+
+
+def _write_feed(out_root: Path, config: Config, base_url: Optional[str]) -> Path:
+    from .feed import feed_base_url, write_feed
+
+    return _run(lambda: write_feed(out_root, config, feed_base_url(out_root, config, base_url or "")))
 
 
 def _voice_config(config: Config, engine: Optional[str], voice: Optional[str], host_voice: Optional[str], strict: bool) -> Config:

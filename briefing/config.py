@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -30,7 +31,19 @@ class Config:
     programme: str = "每日新闻简报"
     """Programme name, said in the intro and outro and used as artist and album."""
     author: str = "briefing"
-    """Who makes the programme (ID3 artist, feed author)."""
+    """Who makes the programme (ID3 artist, feed author and owner)."""
+    description: str = "每天早上几分钟，听完今天的本地新闻。由 briefing 自动生成。"
+    """The programme's description in the feed and on the page."""
+    owner_email: str = ""
+    """Contact e-mail for itunes:owner and podcast:locked (Apple asks for one before listing a show)."""
+    website: str = ""
+    """The programme's web page (default: the page `briefing serve` shows)."""
+    base_url: str = ""
+    """Public address of the output folder, e.g. https://news.example.com/briefing (default: what the feed has, else http://127.0.0.1:8000)."""
+    feed_episodes: int = 30
+    """How many of the newest episodes the feed and the page list."""
+    locked: bool = False
+    """podcast:locked: true asks other podcast platforms not to import the feed."""
     timezone: str = "Asia/Shanghai"
     """Time zone that decides what 'today' is."""
     story_seconds: float = 45.0
@@ -109,6 +122,10 @@ class Config:
             raise ConfigError(f"{source}: invalid chars_per_second {self.chars_per_second}: expected 1..12")
         if not self.transitions:
             raise ConfigError(f"{source}: transitions must name at least one phrase")
+        if self.feed_episodes < 1:
+            raise ConfigError(f"{source}: invalid feed_episodes {self.feed_episodes}: expected at least 1")
+        if self.base_url and not re.match(r"^https?://[^/\s]+", self.base_url):
+            raise ConfigError(f"{source}: invalid base_url {self.base_url!r}: expected http://host[:port][/path] or https://...")
         if not 1 <= self.connections <= 16:
             raise ConfigError(f"{source}: invalid connections {self.connections}: expected 1..16 (the service throttles many)")
         if self.retries < 0 or self.retry_delay < 0 or self.timeout < 1 or self.breaker < 0:

@@ -8,11 +8,12 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .assemble import Chapter, Master, master_and_encode, mix_episode, write_chapters_json, write_tags, write_transcripts
+from .assemble import Chapter, clock, Master, master_and_encode, mix_episode, write_chapters_json, write_tags, write_transcripts
 from .config import Config
 from .cover import cover_bytes
 from .errors import InputError, OutputError
@@ -134,6 +135,8 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
     mix = mix_episode(script, list(synthesis.audio))
     final_dir = out_root / script.date.isoformat()
     number = _episode_number(out_root, final_dir)
+    previous = _manifest(final_dir)
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     try:
         out_root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{script.date.isoformat()}-", dir=out_root))
@@ -144,13 +147,16 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
         mp3 = staging / "episode.mp3"
         master = master_and_encode(mix.samples, mix.sample_rate, mp3)
         title = f"{script.programme} {script.date.year}年{script.date.month}月{script.date.day}日"
-        rundown = "；".join(f"{c.title}（{_clock(c.start)}）" for c in mix.chapters)
+        rundown = "；".join(f"{c.title}（{clock(c.start)}）" for c in mix.chapters)
         write_tags(mp3, title=title, programme=script.programme, author=config.author, date=script.date.isoformat(),
                    number=number, cover_jpeg=cover_bytes(script.programme, 600, "JPEG"), chapters=mix.chapters, description=rundown)
         write_transcripts(mix.cues, staging)
         write_chapters_json(mix.chapters, staging)
         manifest = {
             "number": number,
+            # A remade episode keeps its identity and publication time, so podcast apps do not list it twice.
+            "guid": previous.get("guid") or f"urn:uuid:{uuid.uuid4()}",
+            "published": previous.get("published") or now,
             "date": script.date.isoformat(),
             "title": title,
             "programme": script.programme,
@@ -164,7 +170,7 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
             "fallbacks": [fallback.__dict__ for fallback in synthesis.fallbacks],
             "segments": len(script.segments),
             "inputs": fingerprint,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": now,
         }
         write_atomically(staging / EPISODE_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         write_atomically(out_root / "cover.png", cover_bytes(script.programme))
@@ -182,20 +188,19 @@ def voice_use(synthesis: SynthesisReport) -> dict[str, int]:
     return use
 
 
-def _clock(seconds: float) -> str:
-    return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+def _manifest(folder: Path) -> dict[str, object]:
+    try:
+        manifest = json.loads((folder / EPISODE_FILE).read_text(encoding="utf-8"))
+        return manifest if isinstance(manifest, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def _episode_number(out_root: Path, final_dir: Path) -> int:
-    numbers = {}
-    for manifest in out_root.glob(f"*/{EPISODE_FILE}"):
-        try:
-            numbers[manifest.parent] = int(json.loads(manifest.read_text(encoding="utf-8"))["number"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    if final_dir in numbers:
-        return numbers[final_dir]
-    return max(numbers.values(), default=0) + 1
+    """The number an episode already has, else one more than the highest."""
+    numbers = {path.parent: _manifest(path.parent).get("number") for path in out_root.glob(f"*/{EPISODE_FILE}")}
+    known = {folder: number for folder, number in numbers.items() if isinstance(number, int)}
+    return known.get(final_dir) or max(known.values(), default=0) + 1
 
 
 def _swap_into_place(staging: Path, final_dir: Path) -> None:

@@ -1,0 +1,121 @@
+"""Page: index.html beside the feed, listing episodes with a player, chapters, transcript and a QR code."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import segno
+
+from .config import Config
+from .assemble import clock
+from .feed import PublishedEpisode
+from .files import write_atomically
+
+PAGE_FILE = "index.html"
+_CUE_RE = re.compile(r"^(\d+):(\d\d):(\d\d)\.(\d{3}) --> .*\n(.+)$", re.M)
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6fa;color:#1d2433}
+header{background:#123a7a;color:#fff;padding:1.2rem 1rem}header h1{margin:0 0 .3rem;font-size:1.5rem}header p{margin:0;opacity:.85}
+main{max-width:46rem;margin:0 auto;padding:1rem}
+.subscribe{display:flex;gap:1rem;align-items:center;background:#fff;border-radius:.6rem;padding:1rem;margin-bottom:1rem}
+.subscribe svg{flex:none;width:8rem;height:8rem}.subscribe a{word-break:break-all}
+.episode{background:#fff;border-radius:.6rem;padding:1rem;margin-bottom:1rem}
+.episode h2{font-size:1.15rem;margin:0 0 .3rem}.meta{color:#5b6475;font-size:.9rem;margin:0 0 .6rem}
+audio{width:100%}
+.chapters{list-style:none;padding:0;margin:.6rem 0}
+.chapters button,.transcript p{all:unset;cursor:pointer;display:block;width:100%;padding:.45rem .5rem;border-radius:.4rem;box-sizing:border-box}
+.chapters button:hover,.transcript p:hover{background:#e8eefb}.chapters .now{background:#123a7a;color:#fff}
+.time{font-variant-numeric:tabular-nums;color:#5b6475;margin-right:.5rem}.now .time{color:#cfe}
+.transcript p{line-height:1.6}.files{font-size:.9rem}
+@media (max-width:30rem){.subscribe{flex-direction:column;text-align:center}}
+"""
+
+SCRIPT = """
+document.addEventListener('click', function (event) {
+  var target = event.target.closest('[data-start]');
+  if (!target) return;
+  var audio = target.closest('.episode').querySelector('audio');
+  audio.currentTime = parseFloat(target.dataset.start);
+  var playing = audio.play();
+  if (playing) playing.catch(function () {});
+});
+document.querySelectorAll('.episode audio').forEach(function (audio) {
+  audio.addEventListener('timeupdate', function () {
+    var buttons = audio.closest('.episode').querySelectorAll('.chapters button');
+    buttons.forEach(function (button, n) {
+      var next = buttons[n + 1];
+      var inside = audio.currentTime >= parseFloat(button.dataset.start) &&
+        (!next || audio.currentTime < parseFloat(next.dataset.start));
+      button.classList.toggle('now', inside);
+    });
+  });
+});
+"""
+
+
+def write_page(out_root: Path, episodes: list[PublishedEpisode], config: Config, feed_url: str) -> Path:
+    path = out_root / PAGE_FILE
+    write_atomically(path, render_page(out_root, episodes, config, feed_url).encode("utf-8"))
+    return path
+
+
+def render_page(out_root: Path, episodes: list[PublishedEpisode], config: Config, feed_url: str) -> str:
+    qr = segno.make(feed_url, error="m").svg_inline(scale=4, border=2, title="订阅地址二维码")
+    articles = "\n".join(_episode_html(out_root, episode) for episode in episodes) or "<p>还没有节目。运行 briefing daily 生成第一期。</p>"
+    e = html.escape
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(config.programme)}</title>
+<link rel="alternate" type="application/rss+xml" title="{e(config.programme)}" href="{e(feed_url)}">
+<style>{STYLE}</style>
+</head>
+<body>
+<header><h1>{e(config.programme)}</h1><p>{e(config.description)}</p></header>
+<main>
+<section class="subscribe">
+{qr}
+<div><strong>用手机订阅</strong><p>扫描二维码，或在播客应用里“通过网址添加节目”，粘贴订阅地址：</p>
+<p><a class="feed" href="{e(feed_url)}">{e(feed_url)}</a></p></div>
+</section>
+{articles}
+</main>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
+    e = html.escape
+    manifest = episode.manifest
+    folder = quote(episode.folder)
+    minutes = float(manifest["duration"]) / 60
+    chapters = "\n".join(
+        f'<li><button type="button" data-start="{c["start"]}"><span class="time">{clock(c["start"])}</span>{e(c["title"])}</button></li>'
+        for c in manifest["chapters"]
+    )
+    cues = "\n".join(f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>'
+                     for start, text in _cues(out_root / episode.folder / "transcript.vtt"))
+    return f"""<article class="episode" id="{e(episode.date)}">
+<h2>{e(str(manifest["title"]))}</h2>
+<p class="meta">第{int(manifest["number"])}期 · {minutes:.0f}分钟 · {len(manifest["stories"])}条新闻</p>
+<audio controls preload="metadata" src="{folder}/{quote(manifest["audio"]["file"])}"></audio>
+<ol class="chapters" aria-label="章节">{chapters}</ol>
+<details class="transcript"><summary>文字稿</summary>{cues}</details>
+<p class="files"><a href="{folder}/{quote(manifest["audio"]["file"])}" download>下载 MP3</a> · <a href="{folder}/transcript.vtt">VTT</a> · <a href="{folder}/transcript.srt">SRT</a> · <a href="{folder}/chapters.json">章节 JSON</a></p>
+</article>"""
+
+
+def _cues(vtt: Path) -> list[tuple[float, str]]:
+    try:
+        text = vtt.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [(int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000, line) for h, m, s, ms, line in _CUE_RE.findall(text)]

@@ -1,0 +1,122 @@
+"""Serve: the output folder over HTTP for podcast apps, speakers and the page (Range, ETag, CORS)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+from aiohttp import web
+
+from .errors import ConfigError, OutputError
+
+DEFAULT_PORT = 8000
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip; charset=utf-8",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
+# Files that change in place: clients must ask again rather than trust a cached copy.
+ALWAYS_REVALIDATE = {".xml", ".html"}
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Range, If-None-Match, If-Modified-Since",
+    "Access-Control-Expose-Headers": "Content-Range, Content-Length, Accept-Ranges, ETag",
+}
+
+
+def make_app(root: Path) -> web.Application:
+    """An app that serves the files under `root` and nothing else.
+
+    aiohttp's FileResponse answers Range (206 with Content-Range), HEAD, ETag/If-None-Match and
+    Last-Modified/If-Modified-Since. Hidden names (staging folders, half-written files) are never served.
+    """
+    base = root.resolve()
+
+    async def serve_file(request: web.Request) -> web.StreamResponse:
+        path = resolve_inside(base, request.match_info["path"] or "index.html")
+        headers = {"Content-Type": CONTENT_TYPES[path.suffix.lower()], **CORS}
+        if path.suffix.lower() in ALWAYS_REVALIDATE:
+            headers["Cache-Control"] = "no-cache"
+        return web.FileResponse(path, headers=headers)
+
+    async def preflight(request: web.Request) -> web.Response:
+        return web.Response(status=204, headers={**CORS, "Access-Control-Max-Age": "86400"})
+
+    app = web.Application()
+    app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
+    app.router.add_route("OPTIONS", "/{path:.*}", preflight)
+    return app
+
+
+def resolve_inside(base: Path, relative: str) -> Path:
+    """The file `relative` names under `base`, or 404: no '..', no hidden names, no symlinks leading out."""
+    parts = PurePosixPath(relative).parts
+    if not parts or any(part in ("..", "/") or part.startswith(".") or "\\" in part or "\0" in part for part in parts):
+        raise web.HTTPNotFound()
+    try:
+        path = base.joinpath(*parts).resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise web.HTTPNotFound() from None
+    if not path.is_relative_to(base) or not path.is_file() or path.suffix.lower() not in CONTENT_TYPES:
+        raise web.HTTPNotFound()
+    return path
+
+
+def lan_address() -> str | None:
+    """This machine's address on the local network, or None when it has none."""
+    candidates = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: no packet is sent, the route picks the interface
+            candidates.append(probe.getsockname()[0])
+        except OSError:
+            pass
+    try:
+        candidates += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    except OSError:
+        pass
+    for address in candidates:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_loopback and not ip.is_unspecified and not ip.is_link_local:
+            return address
+    return None
+
+
+def public_base_url(host: str, port: int) -> str:
+    """The address other devices use: the LAN address when listening on all interfaces."""
+    if host in ("0.0.0.0", "::", ""):
+        address = lan_address()
+        if address is None:
+            raise ConfigError("No LAN address found for this machine; pass --base-url http://<its address>:" + str(port))
+        return f"http://{address}:{port}"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def run(root: Path, host: str, port: int, ready: Callable[[int], None]) -> None:
+    """Serve until interrupted; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
+
+    async def main() -> None:
+        runner = web.AppRunner(make_app(root), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise OutputError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from None
+        try:
+            ready(runner.addresses[0][1])
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
