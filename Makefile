@@ -1,6 +1,7 @@
 # `make demo` builds the example episode offline; `make test` runs the suite.
 # Both create .venv on first use. Outside it, `make test` installs only what the browser test
-# needs: Debian's chromium and a Chinese font (when missing), and the npm feed parser in tests/feedcheck/node_modules.
+# needs: Debian's chromium, a Chinese font and gmediarender (when missing), and the npm feed parser in
+# tests/feedcheck/node_modules.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -24,11 +25,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/briefing daily examples/newspaper-page.txt
 
-# The tests also need a browser (Debian's chromium, driven by Playwright) and a second feed parser
-# (the npm package podcast-partytime, run by Node.js).
+# The tests also need a browser (Debian's chromium, driven by Playwright), a real UPnP renderer
+# (Debian's gmediarender with GStreamer) and a second feed parser (npm's podcast-partytime, run by Node.js).
 $(TEST_TOOLS): tests/feedcheck/package-lock.json
-	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
+	command -v chromium >/dev/null && command -v gmediarender >/dev/null && fc-list :lang=zh | grep -q . || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		chromium fonts-wqy-microhei gmediarender gstreamer1.0-plugins-base gstreamer1.0-plugins-good; }
 	cd tests/feedcheck && npm ci --silent --no-audit --no-fund
 	touch $@
 

@@ -31,6 +31,7 @@ MP3_BITRATE = "96k"
 TARGET_LUFS = -19.0  # mono spoken word (AES TD1004)
 MAX_TRUE_PEAK_WAV = -1.5
 MAX_TRUE_PEAK_MP3 = -1.0
+LOUDNESS_TOLERANCE = 0.5  # LU between the target and what ffmpeg measures in the MP3
 PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
 CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
 _CLAUSE_RE = re.compile(r"[^，。！？；：]+[，。！？；：]*")
@@ -228,29 +229,37 @@ class Master:
     after: Loudness
 
 
-def master_and_encode(samples: np.ndarray, sample_rate: int, destination: Path) -> Master:
-    """Master to TARGET_LUFS and encode mono 44.1 kHz 96 kbps CBR MP3 within both true-peak limits.
+def master_and_encode(samples: np.ndarray, sample_rate: int, destination: Path, target_lufs: float = TARGET_LUFS,
+                      max_true_peak: float = MAX_TRUE_PEAK_MP3, bitrate: str = MP3_BITRATE) -> Master:
+    """Master to `target_lufs` and encode mono 44.1 kHz CBR MP3 with its true peak at or under `max_true_peak`.
 
-    The limiter works on sample peaks; when a meter finds the true peak too high, the ceiling
-    drops by the excess and the episode is mastered again.
+    The limiter works on sample peaks; when a meter finds the true peak too high (in the WAV, which
+    must stay 0.5 dB under the MP3's limit to leave room for the encoder, or in the MP3), the
+    ceiling drops by the excess and the audio is mastered again.
     """
-    ceiling_db = -2.0
+    ceiling_db = max_true_peak - 1.0
+    max_true_peak_wav = max_true_peak - (MAX_TRUE_PEAK_MP3 - MAX_TRUE_PEAK_WAV)
+    aim, corrected = target_lufs, False
     with tempfile.TemporaryDirectory(prefix=".encode-", dir=destination.parent) as tmp:
         wav_path = Path(tmp) / "master.wav"
-        for _ in range(5):
-            mastered = master(samples, sample_rate, ceiling_db=ceiling_db)
+        for _ in range(6):
+            mastered = master(samples, sample_rate, aim, ceiling_db=ceiling_db)
             _to_segment(mastered).export(wav_path, format="wav")
             before = measure_loudness(wav_path)
-            if before.true_peak_dbtp > MAX_TRUE_PEAK_WAV:
-                ceiling_db -= before.true_peak_dbtp - MAX_TRUE_PEAK_WAV + 0.1
+            if before.true_peak_dbtp > max_true_peak_wav:
+                ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
                 continue
-            _run_ffmpeg(["-i", str(wav_path), "-ac", "1", "-ar", str(MP3_RATE), "-c:a", "libmp3lame", "-b:a", MP3_BITRATE,
+            _run_ffmpeg(["-i", str(wav_path), "-ac", "1", "-ar", str(MP3_RATE), "-c:a", "libmp3lame", "-b:a", bitrate,
                          "-id3v2_version", "0", str(destination)])
             after = measure_loudness(destination)
-            if after.true_peak_dbtp <= MAX_TRUE_PEAK_MP3:
+            if after.true_peak_dbtp > max_true_peak:
+                ceiling_db -= after.true_peak_dbtp - max_true_peak + 0.1
+                continue
+            if abs(after.integrated_lufs - target_lufs) <= LOUDNESS_TOLERANCE or corrected:
                 return Master(before, after)
-            ceiling_db -= after.true_peak_dbtp - MAX_TRUE_PEAK_MP3 + 0.1
-    raise AssemblyError(f"{destination}: could not bring the true peak under {MAX_TRUE_PEAK_MP3} dBTP")
+            # Heavy limiting and the encoder move the measured loudness; aim off by the miss, once.
+            aim, corrected = aim + target_lufs - after.integrated_lufs, True
+    raise AssemblyError(f"{destination}: could not bring the true peak under {max_true_peak} dBTP")
 
 
 def _run_ffmpeg(arguments: list[str]) -> None:

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, Optional, TypeVar
 import typer
 
 from . import pipeline
-from .config import Config
+from .config import CONFIG_FILE, Config, save_speaker_alias
 from .engines import engine_class
 from .errors import BriefingError
 from .normalize import to_spoken
@@ -130,6 +130,7 @@ def daily(pages: list[Path] = PagesArgument,
           host_voice: Optional[str] = HostVoiceOption,
           strict: bool = StrictOption,
           base_url: Optional[str] = BaseUrlOption,
+          play_on: Optional[str] = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
           config_path: Optional[Path] = ConfigOption) -> None:
     """Make today's episode from page files: script, audio, MP3 with chapters and transcripts; then the feed.
 
@@ -148,6 +149,8 @@ def daily(pages: list[Path] = PagesArgument,
         made = _run(lambda: pipeline.make_script(ingested.articles, config, day))
         _build(made, config, out_root, fingerprint)
     _write_feed(out_root, config, base_url)
+    if play_on:
+        _play(out_root, day.isoformat(), play_on, config, base_url, 20.0)
     if ingested.problems:
         raise typer.Exit(1)
 
@@ -190,6 +193,7 @@ def serve(out: Optional[Path] = typer.Option(None, "--out", help="Output root to
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for phones and speakers on the LAN."),
           port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port)."),
           base_url: Optional[str] = BaseUrlOption,
+          log: bool = typer.Option(False, "--log", help="Print one line per request (client, path, status, range, user agent) to stderr."),
           config_path: Optional[Path] = ConfigOption) -> None:
     """Serve the episodes, feed and listening page over HTTP (Range requests, for podcast apps and speakers).
 
@@ -211,9 +215,60 @@ def serve(out: Optional[Path] = typer.Option(None, "--out", help="Output root to
         sys.stdout.flush()
 
     try:
-        _run(lambda: server.run(out_root, host, port, ready))
+        _run(lambda: server.run(out_root, host, port, ready, (lambda line: typer.echo(line, err=True)) if log else None))
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def speakers(timeout: float = typer.Option(5.0, "--timeout", help="Seconds to listen for devices."),
+             save: Optional[str] = typer.Option(None, "--save", help="Save an alias in briefing.toml: ALIAS=TARGET."),
+             config_path: Optional[Path] = ConfigOption) -> None:
+    """List the UPnP/DLNA renderers and Cast devices on the network, and the saved aliases.
+
+    Example: briefing speakers --save kitchen=upnp:uuid:5b2f…
+    """
+    from .speakers import discover
+
+    if save:
+        alias, _, target = save.partition("=")
+        path = config_path or Path(CONFIG_FILE)
+        _run(lambda: save_speaker_alias(path, alias.strip(), target.strip()))
+        typer.echo(f"Saved {alias.strip()} = {target.strip()} in {path}")
+        return
+    config = _config(config_path)
+    for alias, target in config.speakers.items():
+        typer.echo(f"alias  {alias:<20} {target}")
+    found = discover(timeout)
+    for speaker in found:
+        typer.echo(f"{speaker.kind:<6} {speaker.name:<20} {speaker.address:<40} --to {speaker.target}")
+    if not found:
+        typer.echo(f"No UPnP or Cast device answered within {timeout:.0f}s.", err=True)
+
+
+@app.command()
+def play(episode_name: str = typer.Argument("latest", help="'latest' or an episode date (YYYY-MM-DD)."),
+         to: str = typer.Option(..., "--to", help="Speaker: an alias, a device name, or upnp:/cast:/ha:/xiaomi: target."),
+         out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: output)."),
+         base_url: Optional[str] = typer.Option(None, "--base-url", help="Address the speaker fetches from (default: the feed's)."),
+         timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for the speaker to start playing."),
+         config_path: Optional[Path] = ConfigOption) -> None:
+    """Play an episode on a speaker; `briefing serve --host 0.0.0.0` must be running for it to fetch from.
+
+    Example: briefing play latest --to kitchen
+    """
+    config = _config(config_path)
+    _play(out or Path(config.output_dir), episode_name, to, config, base_url, timeout)
+
+
+def _play(out_root: Path, which: str, target: str, config: Config, base_url: Optional[str], timeout: float) -> None:
+    from .speakers import check_reachable, episode_media, player_for
+
+    media = _run(lambda: episode_media(out_root, which, config, base_url or ""))
+    _run(lambda: check_reachable(media))
+    player = _run(lambda: player_for(target, config))
+    playback = _run(lambda: player.play(media, timeout))
+    typer.echo(f"{playback.speaker} ({player.kind}) is {playback.state.lower()}: {media.title} ({media.url}), at {playback.position:.0f}s")
 
 
 def _write_feed(out_root: Path, config: Config, base_url: Optional[str]) -> Path:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from .errors import ConfigError
@@ -44,6 +45,8 @@ class Config:
     """How many of the newest episodes the feed and the page list."""
     locked: bool = False
     """podcast:locked: true asks other podcast platforms not to import the feed."""
+    alexa: bool = False
+    """Also write alexa.json, an Alexa Flash Briefing feed with a -14 LUFS clip per story (needs a public HTTPS base_url)."""
     timezone: str = "Asia/Shanghai"
     """Time zone that decides what 'today' is."""
     story_seconds: float = 45.0
@@ -86,6 +89,8 @@ class Config:
     """Online engine: first wait between attempts, in seconds; it doubles each time, with jitter."""
     timeout: int = 20
     """Online engine: seconds without data before a request is abandoned."""
+    speakers: dict[str, str] = field(default_factory=dict)
+    """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
     breaker: int = 5
     """After this many segments in a row fail, the rest of the episode goes straight to the fallback (0: never)."""
 
@@ -96,8 +101,12 @@ class Config:
         for key, value in data.items():
             if key not in known:
                 raise ConfigError(f"{source}: unknown setting '{key}'; known settings: {', '.join(known)}")
-            default = getattr(cls, key)
-            if isinstance(default, tuple):
+            spec = known[key]
+            default = spec.default if spec.default is not MISSING else spec.default_factory()  # type: ignore[misc]
+            if isinstance(default, dict):
+                if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                    raise ConfigError(f"{source}: '{key}' must be a table of names to strings, got {value!r}")
+            elif isinstance(default, tuple):
                 if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                     raise ConfigError(f"{source}: '{key}' must be a list of strings, got {value!r}")
                 value = tuple(value)
@@ -159,3 +168,21 @@ class Config:
             return Path(os.environ["BRIEFING_CACHE_DIR"])
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return Path(base) / "briefing"
+
+
+def save_speaker_alias(path: Path, alias: str, target: str) -> None:
+    """Add or replace `alias = "target"` in the [speakers] table of `path`, keeping the rest of the file as written."""
+    if not re.match(r"^[A-Za-z0-9_-]+$", alias) or not target:
+        raise ConfigError(f"--save expects ALIAS=TARGET with a plain alias (letters, digits, - and _), got {alias!r}={target!r}")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = f"{alias} = {json.dumps(target, ensure_ascii=False)}"
+    table = re.search(r"^\[speakers\][ \t]*$", text, re.M)
+    if table is None:
+        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + f"[speakers]\n{line}\n"
+    else:
+        body_end = re.search(r"^\[", text[table.end():], re.M)
+        end = table.end() + (body_end.start() if body_end else len(text) - table.end())
+        body = re.sub(rf"^{re.escape(alias)}\s*=.*\n?", "", text[table.end():end], flags=re.M)
+        text = text[: table.end()] + "\n" + line + body.rstrip("\n").join(["", "\n"]) + text[end:]
+    Config.from_dict(tomllib.loads(text), str(path))  # never write a config that would not load
+    path.write_text(text, encoding="utf-8")

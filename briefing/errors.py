@@ -31,3 +31,7 @@ class AssemblyError(BriefingError, RuntimeError):
 
 class OutputError(BriefingError, OSError):
     """A result could not be written (disk full, no permission); earlier files are left as they were."""
+
+
+class SpeakerError(BriefingError, RuntimeError):
+    """A speaker could not be found, reached, or made to play."""

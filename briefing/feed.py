@@ -174,6 +174,10 @@ def write_feed(out_root: Path, config: Config, base_url: str) -> Path:
     path = out_root / FEED_FILE
     write_atomically(path, build_feed(episodes, config, base_url))
     write_page(out_root, episodes[: config.feed_episodes], config, f"{base_url.rstrip('/')}/{FEED_FILE}")
+    if config.alexa and episodes:
+        from .alexa import write_flash_briefing
+
+        write_flash_briefing(out_root, episodes[0], base_url)
     return path
 
 

@@ -34,7 +34,7 @@ CORS = {
 }
 
 
-def make_app(root: Path) -> web.Application:
+def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Application:
     """An app that serves the files under `root` and nothing else.
 
     aiohttp's FileResponse answers Range (206 with Content-Range), HEAD, ETag/If-None-Match and
@@ -52,7 +52,22 @@ def make_app(root: Path) -> web.Application:
     async def preflight(request: web.Request) -> web.Response:
         return web.Response(status=204, headers={**CORS, "Access-Control-Max-Age": "86400"})
 
-    app = web.Application()
+    @web.middleware
+    async def access_log(request: web.Request, handler):  # type: ignore[no-untyped-def]
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            if log:
+                log(f"{request.remote} {request.method} {request.path_qs} {status} {request.headers.get('Range', '-')} "
+                    f"{request.headers.get('User-Agent', '-')}")
+
+    app = web.Application(middlewares=[access_log] if log else [])
     app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
     app.router.add_route("OPTIONS", "/{path:.*}", preflight)
     return app
@@ -102,11 +117,11 @@ def public_base_url(host: str, port: int) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
-def run(root: Path, host: str, port: int, ready: Callable[[int], None]) -> None:
+def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
 
     async def main() -> None:
-        runner = web.AppRunner(make_app(root), access_log=None)
+        runner = web.AppRunner(make_app(root, log), access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()

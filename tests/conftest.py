@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -26,6 +28,28 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     """Run the real console entry point in a subprocess."""
     return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=cwd or ROOT,
                           env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+@contextmanager
+def briefing_serve(out: Path, *options: str) -> Iterator[int]:
+    """`briefing serve` on a free port, in its own process as a user runs it; yields the port."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--out", str(out), "--port", "0", *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("Serving"), first + process.stderr.read()
+        yield int(first.split(":")[2].split("/")[0])
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def require(available: bool, what: str) -> None:
+    """Skip loudly when run by hand without the test tools; fail when `make test` should have installed them."""
+    if not available:
+        if os.environ.get("BRIEFING_TEST_TOOLS_REQUIRED") == "1":  # set by `make test`
+            pytest.fail(f"{what} is missing although `make test` installs it")
+        pytest.skip(f"{what} is not installed: run the suite with `make test`")
 
 
 @pytest.fixture(scope="session")

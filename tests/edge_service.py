@@ -13,7 +13,6 @@ import html
 import json
 import re
 import subprocess
-import threading
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,6 +20,8 @@ import numpy as np
 from aiohttp import WSMsgType, web
 
 from briefing.measure import ffmpeg_exe
+
+from .local_server import serving
 
 SECONDS_PER_CHARACTER = 0.2
 LEAD_SILENCE = 0.1
@@ -58,31 +59,15 @@ class LocalEdgeService:
     url: str = ""
 
     def __enter__(self) -> "LocalEdgeService":
-        self._loop = asyncio.new_event_loop()
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), daemon=True)
-        self._thread.start()
-        started.wait(10)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _serve(self, started: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_get("/edge/v1", self._synthesis)
         app.router.add_get("/voices/list", self._voice_list)
-        self._runner = web.AppRunner(app, shutdown_timeout=1)
-        self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        started.set()
-        self._loop.run_forever()
+        self._serving = serving(app)
+        self.url = self._serving.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._serving.__exit__(*exc)
 
     async def _voice_list(self, request: web.Request) -> web.Response:
         if "trustedclienttoken" not in request.query or "Sec-MS-GEC" not in request.query:

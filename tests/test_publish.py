@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -24,22 +23,13 @@ from briefing.errors import OutputError
 from briefing.feed import PODCAST_GUID_NAMESPACE, build_feed, check_feed, published_episodes, write_feed
 from briefing.serve import lan_address
 
-from .conftest import EPISODE_DATE, ROOT, run_cli
+from .conftest import EPISODE_DATE, ROOT, briefing_serve, require, run_cli
 
 NEXT_DATE = "2026-11-27"
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0",
       "atom": "http://www.w3.org/2005/Atom"}
 CONFIG = 'owner_email = "news@example.com"\nlocked = true\n'
 FEEDCHECK = ROOT / "tests" / "feedcheck"
-TOOLS_REQUIRED = os.environ.get("BRIEFING_TEST_TOOLS_REQUIRED") == "1"  # set by `make test`
-
-
-def require(available: bool, what: str) -> None:
-    """Skip loudly when run by hand without the test tools; fail when `make test` should have installed them."""
-    if not available:
-        if TOOLS_REQUIRED:
-            pytest.fail(f"{what} is missing although `make test` installs it")
-        pytest.skip(f"{what} is not installed: run the suite with `make test`")
 
 
 @pytest.fixture(scope="module")
@@ -176,15 +166,8 @@ def test_an_invalid_feed_never_replaces_the_old_one(published: Path, tmp_path: P
 
 @pytest.fixture(scope="module")
 def server(published: Path):
-    """`briefing serve` on a free port, in its own process, as a user runs it."""
-    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--out", str(published), "--port", "0",
-                                "--base-url", "http://192.0.2.10:8000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = process.stdout.readline()
-    assert first.startswith("Serving"), first + process.stderr.read()
-    port = int(first.split("http://127.0.0.1:")[1].split("/")[0])
-    yield port
-    process.terminate()
-    process.wait(10)
+    with briefing_serve(published, "--base-url", "http://192.0.2.10:8000") as port:
+        yield port
 
 
 def request(port: int, path: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

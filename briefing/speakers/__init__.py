@@ -1,0 +1,165 @@
+"""Speakers: hand an episode's URL to a device on the network and check that it plays.
+
+A target names a kind and a device: `upnp:Kitchen`, `cast:Living Room`, `ha:media_player.kitchen`,
+`xiaomi:小爱音箱`, or an alias from the `[speakers]` table of briefing.toml.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+from urllib.parse import quote, urlsplit
+
+from ..config import Config
+from ..errors import SpeakerError
+
+
+@dataclass(frozen=True)
+class Media:
+    """What a speaker is asked to play."""
+
+    url: str
+    title: str
+    programme: str
+    duration: float
+    size: int = 0
+    mime: str = "audio/mpeg"
+    cover_url: str = ""
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A device found on the network; `target` is what `--to` accepts for it."""
+
+    name: str
+    kind: str
+    address: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Playback:
+    """What the speaker reported after it was told to play."""
+
+    speaker: str
+    state: str
+    position: float = 0.0
+
+
+class Player(Protocol):
+    kind: str
+
+    def play(self, media: Media, timeout: float) -> Playback: ...
+
+
+KINDS = ("upnp", "cast", "ha", "xiaomi")
+
+
+def player_for(target: str, config: Config) -> Player:
+    """The player a target names; a bare name is looked up in config.speakers, then among UPnP and Cast devices."""
+    spec = config.speakers.get(target, target)
+    kind, _, device = spec.partition(":")
+    if kind == "upnp":
+        from .upnp import UpnpPlayer
+
+        return UpnpPlayer(device)
+    if kind == "cast":
+        from .cast import CastPlayer
+
+        return CastPlayer(device)
+    if kind == "ha":
+        from .homeassistant import HomeAssistantPlayer
+
+        return HomeAssistantPlayer(device)
+    if kind == "xiaomi":
+        from .xiaomi import XiaomiPlayer
+
+        return XiaomiPlayer(device)
+    matches = [s for s in discover(3.0) if s.name.casefold() == target.casefold()]
+    if not matches:
+        known = ", ".join(config.speakers) or "none saved"
+        raise SpeakerError(f"No speaker called '{target}': not an alias ({known}) and no device by that name answered; "
+                           "run `briefing speakers` to see what is on the network, or write kind:device (upnp:, cast:, ha:, xiaomi:)")
+    return player_for(f"{matches[0].kind}:{matches[0].address}", config)  # found just now: connect directly
+
+
+def discover(timeout: float = 5.0) -> list[Speaker]:
+    """UPnP/DLNA renderers (SSDP) and Cast devices (mDNS) on the local network."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .cast import discover_cast
+    from .upnp import discover_upnp
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        searches = [pool.submit(search, timeout) for search in (discover_upnp, discover_cast)]
+        return sorted((speaker for search in searches for speaker in search.result()), key=lambda s: (s.kind, s.name))
+
+
+def episode_media(out_root: Path, which: str, config: Config, base_url: str = "") -> Media:
+    """The episode `which` ('latest' or a date) with the URL a speaker should fetch it from.
+
+    The address comes from --base-url, else the feed's; a loopback address is refused unless the
+    user passed it explicitly, because a speaker cannot reach this machine's 127.0.0.1.
+    """
+    from ..feed import published_episodes
+
+    episodes = published_episodes(out_root)
+    if not episodes:
+        raise SpeakerError(f"No finished episode in {out_root}; make one with briefing daily")
+    chosen = episodes[0] if which == "latest" else next((e for e in episodes if e.date == which), None)
+    if chosen is None:
+        raise SpeakerError(f"No episode for {which} in {out_root}; episodes: {', '.join(e.date for e in episodes[:7])}")
+    base = (base_url or _feed_address(out_root, config)).rstrip("/")
+    if not base:
+        raise SpeakerError("No address to hand the speaker: start `briefing serve --host 0.0.0.0` (it writes its LAN "
+                           "address into the feed) or pass --base-url http://<this machine>:8000")
+    host = urlsplit(base).hostname or ""
+    if not base_url and (host == "localhost" or _is_loopback(host)):
+        raise SpeakerError(f"The feed's address {base} is this machine's loopback, which a speaker cannot reach: run "
+                           "`briefing serve --host 0.0.0.0` (it writes its LAN address into the feed) or pass --base-url")
+    manifest = chosen.manifest
+    return Media(
+        url=f"{base}/{quote(chosen.folder)}/{quote(manifest['audio']['file'])}",
+        title=str(manifest["title"]),
+        programme=str(manifest["programme"]),
+        duration=float(manifest["duration"]),
+        size=int(manifest["audio"]["bytes"]),
+        cover_url=f"{base}/cover.png",
+    )
+
+
+def check_reachable(media: Media, probe: Callable[[str], int] | None = None) -> None:
+    """Fail early, with advice, when nothing serves the episode at its URL."""
+    try:
+        status = (probe or _head)(media.url)
+    except OSError as exc:
+        raise SpeakerError(f"Nothing answers at {media.url} ({getattr(exc, 'reason', exc)}); is `briefing serve` running?") from None
+    if status != 200:
+        raise SpeakerError(f"{media.url} answers {status}; is `briefing serve` serving this output folder?")
+
+
+def _head(url: str) -> int:
+    request = urllib.request.Request(url, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def _feed_address(out_root: Path, config: Config) -> str:
+    from ..feed import DEFAULT_BASE_URL, feed_base_url
+
+    address = feed_base_url(out_root, config)
+    return "" if address == DEFAULT_BASE_URL and not (out_root / "feed.xml").exists() else address
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

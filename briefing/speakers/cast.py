@@ -1,0 +1,74 @@
+"""Google Cast (Chromecast, Nest speakers): mDNS discovery and the default media receiver via pychromecast."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from ..errors import SpeakerError
+from . import Media, Playback, Speaker
+
+CAST_PORT = 8009
+
+
+def discover_cast(timeout: float) -> list[Speaker]:
+    import pychromecast
+
+    try:
+        found, browser = pychromecast.discovery.discover_chromecasts(timeout=timeout)
+    except OSError:  # no multicast-capable interface
+        return []
+    browser.stop_discovery()
+    return [Speaker(info.friendly_name or str(info.uuid), "cast", f"{info.host}:{info.port}", f"cast:{info.friendly_name or info.host}")
+            for info in found]
+
+
+class CastPlayer:
+    """`device` is a Cast device's friendly name (found by mDNS) or host[:port] (connected to directly)."""
+
+    kind = "cast"
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+
+    def play(self, media: Media, timeout: float) -> Playback:
+        cast = self._connect(timeout)
+        try:
+            cast.wait(timeout=timeout)
+            controller = cast.media_controller
+            controller.play_media(media.url, media.mime, title=media.title, thumb=media.cover_url or None,
+                                  stream_type="BUFFERED", metadata={"metadataType": 3, "title": media.title,
+                                                                    "artist": media.programme, "albumName": media.programme})
+            controller.block_until_active(timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                status = controller.status
+                if status.player_state == "PLAYING":
+                    return Playback(cast.name or self.device, "PLAYING", float(status.adjusted_current_time or 0.0))
+                if status.idle_reason == "ERROR":
+                    raise SpeakerError(f"{cast.name} could not play {media.url} (the receiver reported an error)")
+                time.sleep(0.2)
+            raise SpeakerError(f"{cast.name} did not start playing within {timeout:.0f}s (state {controller.status.player_state})")
+        finally:
+            cast.disconnect(timeout=5)
+
+    def _connect(self, timeout: float):  # type: ignore[no-untyped-def]
+        import pychromecast
+        from pychromecast.models import CastInfo, HostServiceInfo
+
+        host, _, port = self.device.rpartition(":") if self.device.count(":") == 1 else (self.device, "", "")
+        if _looks_like_address(host or self.device):
+            address, number = (host, int(port)) if host else (self.device, CAST_PORT)
+            info = CastInfo({HostServiceInfo(address, number)}, uuid.uuid5(uuid.NAMESPACE_DNS, f"{address}:{number}"),
+                            None, self.device, address, number, "audio", None)
+            return pychromecast.Chromecast(cast_info=info, tries=2, timeout=timeout, retry_wait=1)
+        casts, browser = pychromecast.get_listed_chromecasts(friendly_names=[self.device], discovery_timeout=min(timeout, 8))
+        browser.stop_discovery()
+        if not casts:
+            raise SpeakerError(f"No Cast device called '{self.device}' answered; run `briefing speakers`, or use cast:<ip>")
+        return casts[0]
+
+
+def _looks_like_address(text: str) -> bool:
+    parts = text.split(".")
+    return (len(parts) == 4 and all(p.isdigit() for p in parts)) or text == "localhost" or text.endswith(".local")
