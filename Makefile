@@ -40,6 +40,7 @@ test: $(STAMP) $(TEST_TOOLS)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/episode_speed.py
 	$(BIN)/python benchmarks/summary_rouge.py
+	$(BIN)/python benchmarks/edge_overhead.py
 
 clean:
 	rm -rf $(VENV)
