@@ -214,10 +214,13 @@ def serve(out: Optional[Path] = typer.Option(None, "--out", help="Output root to
         typer.echo(f"  page: {url.rstrip('/')}/\n  feed: {url.rstrip('/')}/feed.xml   <- subscribe to this in a podcast app")
         sys.stdout.flush()
 
-    try:
-        _run(lambda: server.run(out_root, host, port, ready, (lambda line: typer.echo(line, err=True)) if log else None))
-    except KeyboardInterrupt:
-        pass
+    def serve_until_interrupted() -> None:
+        try:
+            server.run(out_root, host, port, ready, (lambda line: typer.echo(line, err=True)) if log else None)
+        except KeyboardInterrupt:
+            typer.echo("Stopped.", err=True)
+
+    _run(serve_until_interrupted)
 
 
 @app.command()
@@ -300,7 +303,7 @@ def _build(made: Script, config: Config, out_root: Path, fingerprint: str = "") 
         f"  {len(made.stories)} stories, {result.duration / 60:.1f} min, {result.master.after.integrated_lufs:.1f} LUFS, "
         f"true peak {result.master.after.true_peak_dbtp:.1f} dBTP; "
         f"{synthesis.synthesized} segments synthesized, {synthesis.reused} reused from the cache\n"
-        f"  voices: {', '.join(f'{name} {count}' for name, count in pipeline.voice_use(synthesis).items())} segments"
+        f"  voices: {', '.join(f'{name} {count}' for name, count in synthesis.segments_per_voice.items())} segments"
     )
     if synthesis.fallbacks:
         reasons = "; ".join(dict.fromkeys(f.reason for f in synthesis.fallbacks))

@@ -89,10 +89,10 @@ class Config:
     """Online engine: first wait between attempts, in seconds; it doubles each time, with jitter."""
     timeout: int = 20
     """Online engine: seconds without data before a request is abandoned."""
-    speakers: dict[str, str] = field(default_factory=dict)
-    """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
     breaker: int = 5
     """After this many segments in a row fail, the rest of the episode goes straight to the fallback (0: never)."""
+    speakers: dict[str, str] = field(default_factory=dict)
+    """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
 
     @classmethod
     def from_dict(cls, data: dict[str, object], source: str = CONFIG_FILE) -> "Config":
@@ -183,6 +183,6 @@ def save_speaker_alias(path: Path, alias: str, target: str) -> None:
         body_end = re.search(r"^\[", text[table.end():], re.M)
         end = table.end() + (body_end.start() if body_end else len(text) - table.end())
         body = re.sub(rf"^{re.escape(alias)}\s*=.*\n?", "", text[table.end():end], flags=re.M)
-        text = text[: table.end()] + "\n" + line + body.rstrip("\n").join(["", "\n"]) + text[end:]
+        text = text[: table.end()] + "\n" + line + body.rstrip("\n") + "\n" + text[end:]
     Config.from_dict(tomllib.loads(text), str(path))  # never write a config that would not load
     path.write_text(text, encoding="utf-8")

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .assemble import Chapter, clock, Master, master_and_encode, mix_episode, write_chapters_json, write_tags, write_transcripts
+from .assemble import Chapter, Master, clock, master_and_encode, mix_episode, write_chapters_json, write_tags, write_transcripts
 from .config import Config
 from .cover import cover_bytes
+from .engines import EngineSettings
 from .errors import InputError, OutputError
 from .files import describe_write_error, write_atomically
 from .ingest import Article, expand_inputs, read_articles
 from .normalize import Lexicon
 from .script import Script, build_script, write_script
 from .summarize import SummaryTarget, summarize
-from .engines import EngineSettings
 from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
 from .voices import VoicePreset, fallback_chain, find_preset
 
@@ -165,7 +165,7 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
             "loudness": {"integrated_lufs": master.after.integrated_lufs, "true_peak_dbtp": master.after.true_peak_dbtp},
             "chapters": [{"start": c.start, "end": c.end, "title": c.title, "story": c.story} for c in mix.chapters],
             "stories": [s.to_dict() for s in script.stories],
-            "voices": voice_use(synthesis),
+            "voices": synthesis.segments_per_voice,
             "segment_voices": list(synthesis.voices),
             "fallbacks": [fallback.__dict__ for fallback in synthesis.fallbacks],
             "segments": len(script.segments),
@@ -179,13 +179,6 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Episode(final_dir, number, mix.duration, mix.chapters, synthesis, master)
-
-
-def voice_use(synthesis: SynthesisReport) -> dict[str, int]:
-    use: dict[str, int] = {}
-    for name in synthesis.voices:
-        use[name] = use.get(name, 0) + 1
-    return use
 
 
 def _manifest(folder: Path) -> dict[str, object]:

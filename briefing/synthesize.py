@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import wave
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,10 @@ class SynthesisReport:
     synthesized: int
     voices: tuple[str, ...]  # the preset that made each segment
     fallbacks: tuple["Fallback", ...] = ()
+
+    @property
+    def segments_per_voice(self) -> dict[str, int]:
+        return dict(Counter(self.voices))
 
 
 class SegmentCache:
