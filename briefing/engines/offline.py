@@ -6,10 +6,11 @@ import importlib.util
 import os
 import re
 import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -47,6 +48,8 @@ class OfflineEngine:
         self._frontend = _load_frontend(assets)
         self._acoustic = Interpreter(model_content=_patched_acoustic_model(assets), num_threads=threads)
         self._vocoder = Interpreter(model_path=str(assets / "mb_melgan.tflite"), num_threads=threads)
+        with _native_stderr_silenced():  # LiteRT announces its XNNPACK delegate on the first run
+            self._clause_audio("好", VoicePreset(name="warm-up", engine=self.name))
 
     @classmethod
     def is_available(cls) -> bool:
@@ -102,6 +105,20 @@ class OfflineEngine:
             interpreter.set_tensor(detail["index"], value)
         interpreter.invoke()
         return np.array(interpreter.get_tensor(interpreter.get_output_details()[output]["index"]))
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null: the runtime's C++ logging bypasses Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def asset_dir() -> Path:
