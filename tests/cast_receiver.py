@@ -27,9 +27,10 @@ TRANSPORT = "web-7"
 
 @dataclass
 class LocalCastReceiver:
-    """`with LocalCastReceiver(tmp_path) as receiver:` listens on 127.0.0.1:`receiver.port`."""
+    """`with LocalCastReceiver(tmp_path) as receiver:` listens on `host`:`receiver.port`."""
 
     workdir: Path
+    host: str = "127.0.0.1"
     name: str = "Living Room"
     loaded: list[dict] = field(default_factory=list)  # every LOAD request's media
     fetched: list[tuple[int, str]] = field(default_factory=list)  # (HTTP status, Content-Type) of each media fetch
@@ -56,7 +57,7 @@ class LocalCastReceiver:
 
     def _serve(self, started: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._session, "127.0.0.1", 0, ssl=self._tls))
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._session, self.host, 0, ssl=self._tls))
         self.port = self._server.sockets[0].getsockname()[1]
         started.set()
         self._loop.run_forever()

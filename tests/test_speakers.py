@@ -45,19 +45,24 @@ def namespace_available() -> bool:
 
 
 def test_play_makes_a_real_upnp_renderer_play_the_episode(out: Path, tmp_path: Path):
+    """Inside a private network namespace: gmediarender, a Cast receiver announced over mDNS, and briefing serve."""
     require(shutil.which("gmediarender") is not None, "Debian's gmediarender")
     if not namespace_available():
         pytest.skip("LOUD SKIP: cannot make a private network namespace here (needs root and unshare -n); "
                     "the real-renderer test did not run")
-    result = subprocess.run(["unshare", "-n", "bash", str(ROOT / "tests" / "speakers" / "upnp-renderer.sh"), sys.executable,
+    result = subprocess.run(["unshare", "-n", "bash", str(ROOT / "tests" / "speakers" / "network-namespace.sh"), sys.executable,
                              str(ROOT / "cli.py"), str(out), str(tmp_path)], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     found = (tmp_path / "speakers.out").read_text(encoding="utf-8")
     assert "upnp   Kitchen Speaker" in found and "--to upnp:uuid:" in found  # SSDP discovery
+    assert "cast   Living Room" in found and "--to cast:Living Room" in found  # mDNS discovery
     played = (tmp_path / "play.out").read_text(encoding="utf-8")
     assert (tmp_path / "play.rc").read_text().strip() == "0", played
     assert played.startswith("Kitchen Speaker (upnp) is playing: 每日新闻简报 2026年11月26日 (http://127.0.0.2:8765/")
     assert (tmp_path / "alias.out").read_text(encoding="utf-8").startswith("Kitchen Speaker (upnp) is playing")
+    assert (tmp_path / "cast.out").read_text(encoding="utf-8").startswith("Living Room (cast) is playing: 每日新闻简报")
+    cast = json.loads((tmp_path / "cast-loaded.json").read_text(encoding="utf-8"))
+    assert cast["loaded"][0]["contentId"] == f"http://127.0.0.2:8765/{EPISODE_DATE}/episode.mp3" and cast["fetched"] == [[206, "audio/mpeg"]]
     requests = (tmp_path / "serve.log").read_text(encoding="utf-8").splitlines()
     fetched = [line for line in requests if f"GET /{EPISODE_DATE}/episode.mp3" in line and "GStreamer" in line]
     assert len(fetched) >= 2 and all(" 200 " in line or " 206 " in line for line in fetched)  # the renderer fetched the MP3

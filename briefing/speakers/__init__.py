@@ -61,8 +61,18 @@ KINDS = ("upnp", "cast", "ha", "xiaomi")
 
 def player_for(target: str, config: Config) -> Player:
     """The player a target names; a bare name is looked up in config.speakers, then among UPnP and Cast devices."""
-    spec = config.speakers.get(target, target)
-    kind, _, device = spec.partition(":")
+    kind, _, device = config.speakers.get(target, target).partition(":")
+    if kind in KINDS:
+        return _player(kind, device)
+    matches = [s for s in discover(3.0) if s.name.casefold() == target.casefold()]
+    if not matches:
+        known = ", ".join(config.speakers) or "none saved"
+        raise SpeakerError(f"No speaker called '{target}': not an alias ({known}) and no device by that name answered; "
+                           "run `briefing speakers` to see what is on the network, or write kind:device (upnp:, cast:, ha:, xiaomi:)")
+    return _player(matches[0].kind, matches[0].address, matches[0].name)  # found just now: connect directly
+
+
+def _player(kind: str, device: str, name: str = "") -> Player:
     if kind == "upnp":
         from .upnp import UpnpPlayer
 
@@ -70,21 +80,14 @@ def player_for(target: str, config: Config) -> Player:
     if kind == "cast":
         from .cast import CastPlayer
 
-        return CastPlayer(device)
+        return CastPlayer(device, name)
     if kind == "ha":
         from .homeassistant import HomeAssistantPlayer
 
         return HomeAssistantPlayer(device)
-    if kind == "xiaomi":
-        from .xiaomi import XiaomiPlayer
+    from .xiaomi import XiaomiPlayer
 
-        return XiaomiPlayer(device)
-    matches = [s for s in discover(3.0) if s.name.casefold() == target.casefold()]
-    if not matches:
-        known = ", ".join(config.speakers) or "none saved"
-        raise SpeakerError(f"No speaker called '{target}': not an alias ({known}) and no device by that name answered; "
-                           "run `briefing speakers` to see what is on the network, or write kind:device (upnp:, cast:, ha:, xiaomi:)")
-    return player_for(f"{matches[0].kind}:{matches[0].address}", config)  # found just now: connect directly
+    return XiaomiPlayer(device)
 
 
 def discover(timeout: float = 5.0) -> list[Speaker]:

@@ -28,8 +28,9 @@ class CastPlayer:
 
     kind = "cast"
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, name: str = "") -> None:
         self.device = device
+        self.name = name or device
 
     def play(self, media: Media, timeout: float) -> Playback:
         cast = self._connect(timeout)
@@ -44,7 +45,7 @@ class CastPlayer:
             while time.monotonic() < deadline:
                 status = controller.status
                 if status.player_state == "PLAYING":
-                    return Playback(cast.name or self.device, "PLAYING", float(status.adjusted_current_time or 0.0))
+                    return Playback(cast.name or self.name, "PLAYING", float(status.adjusted_current_time or 0.0))
                 if status.idle_reason == "ERROR":
                     raise SpeakerError(f"{cast.name} could not play {media.url} (the receiver reported an error)")
                 time.sleep(0.2)
@@ -60,7 +61,7 @@ class CastPlayer:
         if _looks_like_address(host or self.device):
             address, number = (host, int(port)) if host else (self.device, CAST_PORT)
             info = CastInfo({HostServiceInfo(address, number)}, uuid.uuid5(uuid.NAMESPACE_DNS, f"{address}:{number}"),
-                            None, self.device, address, number, "audio", None)
+                            None, self.name, address, number, "audio", None)
             return pychromecast.Chromecast(cast_info=info, tries=2, timeout=timeout, retry_wait=1)
         casts, browser = pychromecast.get_listed_chromecasts(friendly_names=[self.device], discovery_timeout=min(timeout, 8))
         browser.stop_discovery()
