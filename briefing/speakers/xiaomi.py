@@ -83,7 +83,10 @@ class XiaomiPlayer:
                 self.session = {}
                 return self._mina(method, path, form, retry=False)
             raise SpeakerError(f"The Mi cloud answered {exc.code} to {path}: {exc.read()[:200].decode(errors='replace')}") from None
-        answer = json.loads(body)
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise SpeakerError(f"The Mi cloud answered {path} with something that is not JSON: {body[:120]!r}") from None
         if answer.get("code") != 0:
             raise SpeakerError(f"The Mi cloud refused {path}: {answer.get('message') or answer}")
         return answer.get("data")
@@ -118,7 +121,10 @@ class XiaomiPlayer:
             body = self._fetch(request)[0]
         except urllib.error.HTTPError as exc:
             raise SpeakerError(f"The Mi account service answered {exc.code}") from None
-        return json.loads(body.removeprefix(RESPONSE_PREFIX))
+        try:
+            return json.loads(body.removeprefix(RESPONSE_PREFIX))
+        except ValueError:
+            raise SpeakerError(f"The Mi account service answered {path} with something unexpected: {body[:120]!r}") from None
 
     @staticmethod
     def _fetch(request: urllib.request.Request):  # type: ignore[no-untyped-def]
