@@ -52,6 +52,7 @@ class LocalEdgeService:
     faults: list[str] = field(default_factory=list)  # consumed one per connection, in order
     fail_texts: dict[str, str] = field(default_factory=dict)  # text fragment -> fault applied every time it is asked for
     always: str = ""  # fault applied to every connection
+    retry_after: int = 0  # seconds a 429 asks the client to wait (0: no Retry-After header)
     connections: int = 0
     open_now: int = 0
     most_open: int = 0
@@ -79,8 +80,10 @@ class LocalEdgeService:
         fault = self.always or (self.faults.pop(0) if self.faults else "")
         if not {"TrustedClientToken", "ConnectionId", "Sec-MS-GEC", "Sec-MS-GEC-Version"} <= set(request.query):
             return web.Response(status=400, text="missing query parameters")
-        if fault in ("403", "429"):
-            return web.Response(status=int(fault))
+        if fault == "429":
+            return web.Response(status=429, headers={"Retry-After": str(self.retry_after)} if self.retry_after else None)
+        if fault == "403":
+            return web.Response(status=403)
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self.open_now += 1

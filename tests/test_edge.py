@@ -158,6 +158,15 @@ def test_nothing_speakable_is_never_sent(service):
     assert service.connections == 0
 
 
+def test_throttling_waits_as_long_as_the_service_asks(service, monkeypatch: pytest.MonkeyPatch):
+    waits: list[float] = []
+    monkeypatch.setattr("briefing.engines.edge.time.sleep", waits.append)
+    service.faults, service.retry_after = ["429", "429"], 2
+    audio = create_engine("edge", EngineSettings(retries=2, retry_delay=0.05)).synthesize("今天天气晴朗。", YUNYANG)
+    assert audio.duration > 1 and service.connections == 3
+    assert waits == [2.0, 2.0]  # Retry-After: 2 outweighs the 0.05 s backoff
+
+
 def test_word_boundaries_and_audio_come_back_aligned(service):
     audio = create_engine("edge").synthesize("今天天气晴朗，适合出行。", YUNYANG)
     assert audio.sample_rate == 24000

@@ -53,13 +53,16 @@ class EdgeEngine:
         if not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in spoken_text) or unspeakable(spoken_text, latin=True):
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}; not sent to the service")
         problems: list[str] = []
+        asked_to_wait = 0.0  # a throttled answer's Retry-After
         for attempt in range(self.settings.retries + 1):
             if attempt:
-                time.sleep(min(MAX_BACKOFF, self.settings.retry_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
+                backoff = self.settings.retry_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+                time.sleep(min(MAX_BACKOFF, max(backoff, asked_to_wait)))
             try:
                 return self._validated(asyncio.run(self._request(spoken_text, voice)), spoken_text, voice)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError, EdgeTTSException, SynthesisError, AssemblyError) as exc:
                 problems.append(describe_failure(exc))
+                asked_to_wait = retry_after(exc)
         raise SynthesisError(f"{voice.voice}: gave up after {len(problems)} attempts ({'; '.join(dict.fromkeys(problems))})")
 
     async def _request(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
@@ -104,6 +107,15 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, (SynthesisError, AssemblyError)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
+def retry_after(exc: BaseException) -> float:
+    """The seconds a 429 or 503 answer asks the client to wait (its Retry-After header), else 0."""
+    headers = getattr(exc, "headers", None) if isinstance(exc, aiohttp.ClientResponseError) else None
+    try:
+        return max(0.0, float(headers.get("Retry-After", 0))) if headers else 0.0
+    except ValueError:
+        return 0.0
 
 
 def use_endpoint(endpoint: str) -> None:
