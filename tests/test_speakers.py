@@ -126,6 +126,13 @@ def test_play_on_cast_loads_the_episode_on_the_default_media_receiver(out: Path,
     assert receiver.fetched == [(206, "audio/mpeg")]  # the receiver fetched the MP3 from briefing serve
 
 
+def test_a_cast_address_without_a_port_uses_the_cast_port():
+    from briefing.speakers.cast import CAST_PORT, CastPlayer
+
+    cast = CastPlayer("192.0.2.30")._connect(timeout=1)  # built, not yet connected
+    assert (cast.cast_info.host, cast.cast_info.port) == ("192.0.2.30", CAST_PORT)
+
+
 def test_daily_then_play_on_cast(out: Path, server: int, tmp_path: Path):
     with LocalCastReceiver(tmp_path) as receiver:
         result = run_cli("daily", str(EXAMPLE_PAGE), "--out", str(out), "--date", EPISODE_DATE,

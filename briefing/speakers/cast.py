@@ -57,9 +57,9 @@ class CastPlayer:
         import pychromecast
         from pychromecast.models import CastInfo, HostServiceInfo
 
-        host, _, port = self.device.rpartition(":") if self.device.count(":") == 1 else (self.device, "", "")
-        if _looks_like_address(host or self.device):
-            address, number = (host, int(port)) if host else (self.device, CAST_PORT)
+        address, _, port = self.device.partition(":")
+        if _looks_like_address(address) and (port.isdigit() or not port):
+            number = int(port) if port else CAST_PORT
             info = CastInfo({HostServiceInfo(address, number)}, uuid.uuid5(uuid.NAMESPACE_DNS, f"{address}:{number}"),
                             None, self.name, address, number, "audio", None)
             return pychromecast.Chromecast(cast_info=info, tries=2, timeout=timeout, retry_wait=1)
