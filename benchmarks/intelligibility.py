@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from briefing.assemble import read_vtt
 from briefing.measure import decode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,7 @@ def main() -> None:
         parser.error(f"need the ASR tool at {args.cer_tool} and its Python at {args.asr_python}; see shared/tools/asr/README.md")
 
     script = json.loads((args.episode_dir / "script.json").read_text(encoding="utf-8"))
-    cues = _cues(args.episode_dir / "transcript.vtt")
+    cues = read_vtt(args.episode_dir / "transcript.vtt")
     samples = decode(args.episode_dir / "episode.mp3", 16000)
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.tsv"
@@ -52,16 +53,6 @@ def main() -> None:
         manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
         result = subprocess.run([args.asr_python, str(args.cer_tool), "--batch", str(manifest)], capture_output=True, text=True)
     print(result.stdout[-4000:] if result.returncode == 0 else result.stderr[-2000:])
-
-
-def _cues(vtt: Path) -> list[tuple[float, float, str]]:
-    def seconds(stamp: str) -> float:
-        h, m, s = stamp.split(":")
-        return int(h) * 3600 + int(m) * 60 + float(s)
-
-    lines = vtt.read_text(encoding="utf-8").splitlines()
-    return [(seconds(line.split(" --> ")[0]), seconds(line.split(" --> ")[1]), lines[i + 1])
-            for i, line in enumerate(lines) if " --> " in line]
 
 
 def _segment_spans(cues: list[tuple[float, float, str]], segments: list[dict[str, str]]) -> list[tuple[float, float]]:

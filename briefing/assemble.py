@@ -282,6 +282,15 @@ def write_transcripts(cues: tuple[Cue, ...], directory: Path) -> None:
     write_atomically(directory / "transcript.vtt", "\n".join(vtt).encode("utf-8"))
 
 
+_VTT_CUE_RE = re.compile(r"^(\d+):(\d\d):(\d\d\.\d{3}) --> (\d+):(\d\d):(\d\d\.\d{3})\n(.+)$", re.M)
+
+
+def read_vtt(path: Path) -> list[tuple[float, float, str]]:
+    """The (start, end, text) cues of a transcript.vtt that write_transcripts made."""
+    return [(int(h1) * 3600 + int(m1) * 60 + float(s1), int(h2) * 3600 + int(m2) * 60 + float(s2), text)
+            for h1, m1, s1, h2, m2, s2, text in _VTT_CUE_RE.findall(path.read_text(encoding="utf-8"))]
+
+
 def clock(seconds: float) -> str:
     """'MM:SS', as chapter lists show times."""
     return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"

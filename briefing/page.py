@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from urllib.parse import quote
 
 import segno
 
+from .assemble import clock, read_vtt
 from .config import Config
-from .assemble import clock
 from .feed import PublishedEpisode
 from .files import write_atomically
 
 PAGE_FILE = "index.html"
-_CUE_RE = re.compile(r"^(\d+):(\d\d):(\d\d)\.(\d{3}) --> .*\n(.+)$", re.M)
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6fa;color:#1d2433}
@@ -102,7 +100,7 @@ def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
         for c in manifest["chapters"]
     )
     cues = "\n".join(f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>'
-                     for start, text in _cues(out_root / episode.folder / "transcript.vtt"))
+                     for start, _, text in _cues(out_root / episode.folder / "transcript.vtt"))
     return f"""<article class="episode" id="{e(episode.date)}">
 <h2>{e(str(manifest["title"]))}</h2>
 <p class="meta">第{int(manifest["number"])}期 · {minutes:.0f}分钟 · {len(manifest["stories"])}条新闻</p>
@@ -113,9 +111,8 @@ def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
 </article>"""
 
 
-def _cues(vtt: Path) -> list[tuple[float, str]]:
+def _cues(vtt: Path) -> list[tuple[float, float, str]]:
     try:
-        text = vtt.read_text(encoding="utf-8")
+        return read_vtt(vtt)
     except OSError:
-        return []
-    return [(int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000, line) for h, m, s, ms, line in _CUE_RE.findall(text)]
+        return []  # an episode without a transcript still gets its player and chapters
