@@ -12,6 +12,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 CONFIG_FILE = "briefing.toml"
+BASE_URL_RE = re.compile(r"^https?://[^/\s]+")  # http(s)://host[:port][/path]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -133,7 +134,7 @@ class Config:
             raise ConfigError(f"{source}: transitions must name at least one phrase")
         if self.feed_episodes < 1:
             raise ConfigError(f"{source}: invalid feed_episodes {self.feed_episodes}: expected at least 1")
-        if self.base_url and not re.match(r"^https?://[^/\s]+", self.base_url):
+        if self.base_url and not BASE_URL_RE.match(self.base_url):
             raise ConfigError(f"{source}: invalid base_url {self.base_url!r}: expected http://host[:port][/path] or https://...")
         if not 1 <= self.connections <= 16:
             raise ConfigError(f"{source}: invalid connections {self.connections}: expected 1..16 (the service throttles many)")

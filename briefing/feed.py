@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +15,10 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from .assemble import clock
-from .config import Config
+from .config import BASE_URL_RE, Config
 from .errors import ConfigError, OutputError
 from .files import write_atomically
+from .pipeline import EPISODE_FILE, finished_manifest
 
 FEED_FILE = "feed.xml"
 COVER_FILE = "cover.png"
@@ -49,15 +48,10 @@ class PublishedEpisode:
 def published_episodes(out_root: Path) -> list[PublishedEpisode]:
     """Finished episodes under `out_root`, newest first (a folder without episode.json is not finished)."""
     found = []
-    for path in out_root.glob("*/episode.json"):
-        if path.parent.name.startswith("."):
-            continue
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            if (path.parent / manifest["audio"]["file"]).stat().st_size == manifest["audio"]["bytes"]:
-                found.append(PublishedEpisode(path.parent.name, manifest))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+    for path in out_root.glob(f"*/{EPISODE_FILE}"):
+        manifest = None if path.parent.name.startswith(".") else finished_manifest(path.parent)
+        if manifest is not None:
+            found.append(PublishedEpisode(path.parent.name, manifest))
     return sorted(found, key=lambda e: (e.date, e.manifest.get("number", 0)), reverse=True)
 
 
@@ -150,11 +144,11 @@ def check_feed(xml: bytes) -> None:
         raise OutputError(f"The feed lacks {', '.join(missing) or 'an <rss> root'}; the previous feed is kept")
 
 
-def feed_base_url(out_root: Path, config: Config, override: str = "") -> str:
-    """--base-url, else `base_url` in the config, else the address the feed on disk already has."""
+def feed_base_url(out_root: Path, config: Config, override: str = "", default: str = DEFAULT_BASE_URL) -> str:
+    """--base-url, else `base_url` in the config, else the address the feed on disk already has, else `default`."""
     if override or config.base_url:
         url = (override or config.base_url).rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", url):
+        if not BASE_URL_RE.match(url):
             raise ConfigError(f"invalid base URL {url!r}: expected http://host[:port][/path] or https://...")
         return url
     try:
@@ -163,7 +157,7 @@ def feed_base_url(out_root: Path, config: Config, override: str = "") -> str:
         links = []
     if links and str(links[0]).endswith(f"/{FEED_FILE}"):
         return str(links[0])[: -len(FEED_FILE) - 1]
-    return DEFAULT_BASE_URL
+    return default
 
 
 def write_feed(out_root: Path, config: Config, base_url: str) -> Path:

@@ -115,16 +115,22 @@ def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.d
     return digest.hexdigest()
 
 
+def finished_manifest(folder: Path) -> dict[str, object] | None:
+    """The manifest of the complete episode in `folder`: None when it is missing, damaged, or its MP3
+    is not the size the manifest records."""
+    manifest = _manifest(folder)
+    try:
+        complete = (folder / manifest["audio"]["file"]).stat().st_size == manifest["audio"]["bytes"]  # type: ignore[index]
+    except (OSError, KeyError, TypeError):
+        return None
+    return manifest if complete else None
+
+
 def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> dict[str, object] | None:
     """The manifest of a complete episode made from exactly these inputs, if there is one."""
-    folder = out_root / date.isoformat()
-    try:
-        manifest = json.loads((folder / EPISODE_FILE).read_text(encoding="utf-8"))
-        complete = (folder / "episode.mp3").stat().st_size == manifest["audio"]["bytes"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    manifest = finished_manifest(out_root / date.isoformat())
     # An episode with fallback segments is remade: the preferred voice may answer this time.
-    return manifest if complete and manifest.get("inputs") == fingerprint and not manifest.get("fallbacks") else None
+    return manifest if manifest and manifest.get("inputs") == fingerprint and not manifest.get("fallbacks") else None
 
 
 def make_episode(script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None,

@@ -108,7 +108,7 @@ def episode_media(out_root: Path, which: str, config: Config, base_url: str = ""
     The address comes from --base-url, else the feed's; a loopback address is refused unless the
     user passed it explicitly, because a speaker cannot reach this machine's 127.0.0.1.
     """
-    from ..feed import published_episodes
+    from ..feed import feed_base_url, published_episodes
 
     episodes = published_episodes(out_root)
     if not episodes:
@@ -116,7 +116,7 @@ def episode_media(out_root: Path, which: str, config: Config, base_url: str = ""
     chosen = episodes[0] if which == "latest" else next((e for e in episodes if e.date == which), None)
     if chosen is None:
         raise SpeakerError(f"No episode for {which} in {out_root}; episodes: {', '.join(e.date for e in episodes[:7])}")
-    base = (base_url or _feed_address(out_root, config)).rstrip("/")
+    base = (base_url or feed_base_url(out_root, config, default="")).rstrip("/")
     if not base:
         raise SpeakerError("No address to hand the speaker: start `briefing serve --host 0.0.0.0` (it writes its LAN "
                            "address into the feed) or pass --base-url http://<this machine>:8000")
@@ -152,13 +152,6 @@ def _head(url: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-
-
-def _feed_address(out_root: Path, config: Config) -> str:
-    from ..feed import DEFAULT_BASE_URL, feed_base_url
-
-    address = feed_base_url(out_root, config)
-    return "" if address == DEFAULT_BASE_URL and not (out_root / "feed.xml").exists() else address
 
 
 def _is_loopback(host: str) -> bool:
