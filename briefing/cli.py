@@ -22,6 +22,7 @@ from .voices import list_presets, preset_for_engine
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Turn a day's Chinese news into a spoken podcast episode.")
 T = TypeVar("T")
+PLAY_TIMEOUT = 20.0  # seconds a speaker gets to start playing
 
 PagesArgument = typer.Argument(..., help="Page text files (UTF-8 or GBK), Markdown articles, or folders of them.", show_default=False)
 ConfigOption = typer.Option(None, "--config", help="Config file (default: ./briefing.toml if present).")
@@ -150,7 +151,7 @@ def daily(pages: list[Path] = PagesArgument,
         _build(made, config, out_root, fingerprint)
     _write_feed(out_root, config, base_url)
     if play_on:
-        _play(out_root, day.isoformat(), play_on, config, base_url, 20.0)
+        _play(out_root, day.isoformat(), play_on, config, base_url, PLAY_TIMEOUT)
     if ingested.problems:
         raise typer.Exit(1)
 
@@ -254,7 +255,7 @@ def play(episode_name: str = typer.Argument("latest", help="'latest' or an episo
          to: str = typer.Option(..., "--to", help="Speaker: an alias, a device name, or upnp:/cast:/ha:/xiaomi: target."),
          out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: output)."),
          base_url: Optional[str] = typer.Option(None, "--base-url", help="Address the speaker fetches from (default: the feed's)."),
-         timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for the speaker to start playing."),
+         timeout: float = typer.Option(PLAY_TIMEOUT, "--timeout", help="Seconds to wait for the speaker to start playing."),
          config_path: Optional[Path] = ConfigOption) -> None:
     """Play an episode on a speaker; `briefing serve --host 0.0.0.0` must be running for it to fetch from.
 

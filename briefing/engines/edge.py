@@ -50,7 +50,7 @@ class EdgeEngine:
 
     def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
         """One segment, retried with exponential backoff and jitter on the service's transient failures."""
-        if not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in spoken_text) or unspeakable(spoken_text, latin=True):
+        if not any(ch.isalnum() for ch in spoken_text) or unspeakable(spoken_text, latin=True):
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}; not sent to the service")
         problems: list[str] = []
         asked_to_wait = 0.0  # a throttled answer's Retry-After

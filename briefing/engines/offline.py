@@ -18,7 +18,6 @@ from ..errors import EngineUnavailableError, SynthesisError
 from ..voices import VoicePreset
 from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # LiteRT's INFO lines are noise to a user
 SAMPLE_RATE = 24000
 # Punctuation inside a segment: the model ignores it, so each clause is synthesized on its own.
 _CLAUSE_RE = re.compile(r"[^，。！？、；：]+[，。！？、；：]*")
