@@ -104,6 +104,21 @@ def normalize(text: Optional[str] = typer.Argument(None, help="Text to normalize
 
 
 @app.command()
+def pinyin(text: Optional[str] = typer.Argument(None, help="Text to read; without it, standard input line by line."),
+           raw: bool = typer.Option(False, "--raw", help="The dictionary reading of each Han character as written: no normalization, lexicon or tone sandhi."),
+           config_path: Optional[Path] = ConfigOption) -> None:
+    """Print the syllables the offline voice says, TONE3 with 5 for the neutral tone (zhong1 guo2).
+
+    Example: briefing pinyin "银行行长说，还要重新调整利率"
+    """
+    config = _config(config_path)
+    lexicon = None if raw else _run(lambda: pipeline.load_lexicon(config))
+    lines = [text] if text is not None else sys.stdin.read().splitlines()
+    for line in lines:
+        typer.echo(" ".join(pipeline.pronounce(line, lexicon, raw)))
+
+
+@app.command()
 def script(pages: list[Path] = PagesArgument,
            out: Optional[Path] = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
            date: Optional[str] = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ PAGE_FURNITURE = [
 _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in PAGE_FURNITURE))
 
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
-_PARAGRAPH_END = "。！？!?…；;：:”’」』）)"
+_PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
 _CJK = "\u4e00-\u9fff"
 _NAME = rf"[{_CJK}]{{2,4}}"
 _BYLINE_LINE_RE = re.compile(
@@ -50,6 +52,7 @@ class Article:
     byline: str = ""
     source: str = ""
     date: str | None = None
+    headings: tuple[int, ...] = ()  # indexes of paragraphs that are in-article subheads (小标题)
 
     @property
     def title(self) -> str:
@@ -62,7 +65,13 @@ class Article:
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["paragraphs"] = list(self.paragraphs)
+        data["headings"] = list(self.headings)
         return data
+
+    @property
+    def story_paragraphs(self) -> tuple[str, ...]:
+        """The paragraphs a listener hears: the body without its subheads."""
+        return tuple(p for i, p in enumerate(self.paragraphs) if i not in self.headings)
 
 
 @dataclass
@@ -213,9 +222,25 @@ def _find_page_date(lines: list[str]) -> str | None:
 
 
 def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None:
-    paragraphs = _rejoin_paragraphs(draft.lines)
-    if paragraphs:
-        paragraphs[0] = _drop_dateline(paragraphs[0])
+    lines = [_strip_photo_credits(line) if line else line for line in draft.lines]
+    subtitle = draft.subtitle
+    if draft.headline and not subtitle:
+        subtitle, lines = _take_subtitle(lines)
+    blocks = _rejoin_paragraphs(lines)
+    captions = [block for block in blocks if _CAPTION_RE.match(block.text)]
+    blocks = [block for block in blocks if block not in captions] or [
+        _Block(_CAPTION_RE.sub("", block.text, count=1)) for block in captions  # a photo story: its caption is the story
+    ]
+    top_bylines = []  # some papers print the reporters under the headline
+    while len(blocks) > 1 and _looks_like_byline(blocks[0].text):
+        top_bylines.append(blocks.pop(0).text)
+    dated = _read_dateline(blocks[0].text) if blocks else None
+    if dated is not None:
+        blocks[0] = _Block(dated.rest) if dated.rest else blocks[0]
+        if not dated.rest:
+            blocks.pop(0)
+    paragraphs = [block.text for block in blocks]
+    headings = [i for i, block in enumerate(blocks) if block.heading]
     byline = ""
     if paragraphs and _BYLINE_LINE_RE.fullmatch(paragraphs[-1]) and len(paragraphs) > 1:
         byline = paragraphs.pop()
@@ -223,46 +248,187 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
         trailing = _TRAILING_BYLINE_RE.match(paragraphs[-1])
         if trailing and not byline:
             paragraphs[-1], byline = trailing.group(1), trailing.group(2)
+    credited = [*top_bylines, *(dated.reporters if dated else ()), byline]
+    byline = " ".join(dict.fromkeys(" ".join(credited).split()))
     headline, kicker = draft.headline, draft.kicker
     if not headline:  # a '##' story with no '#' line: the kicker is its only title
         headline, kicker = kicker, ""
+    while paragraphs and len(paragraphs) - 1 in headings:  # a subhead with nothing under it
+        paragraphs.pop()
+        headings.pop()
     if not paragraphs:
         return None
     return Article(
         headline=headline,
         kicker=kicker,
-        subtitle=draft.subtitle,
+        subtitle=subtitle,
         paragraphs=tuple(paragraphs),
         byline=re.sub(r"\s+", " ", byline),
         source=source,
-        date=page_date,
+        date=page_date or (dated.date if dated else None),
+        headings=tuple(headings),
     )
 
 
-_DATELINE_RE = re.compile(r"^(?:本报讯|本报[^\s，。]{0,12}电|新华社[^\s，。]{0,12}电)\s*(?:[（(](?:记者|通讯员)[^）)]{0,20}[）)])?\s*")
+def _looks_like_byline(line: str) -> bool:
+    """'本报记者 李明远', '张三 李四', '许应田': reporters' names; a lone four-character line without a
+    label ('韩正出席') is more likely a subtitle."""
+    if not _BYLINE_LINE_RE.fullmatch(line):
+        return False
+    names = _CREDIT_LABEL_RE.sub(" ", line).split()
+    return bool(_CREDIT_LABEL_RE.search(line)) or len(names) > 1 or all(len(name) <= 3 for name in names)
 
 
-def _drop_dateline(paragraph: str) -> str:
-    """'本报讯（记者 张三）2020年…' -> '2020年…': the agency tag is not read to listeners."""
-    return _DATELINE_RE.sub("", paragraph, count=1) or paragraph
+# A subtitle (副题) stands right under the headline: a dash lead, a series number, or a short line
+# with no punctuation at all (a paragraph cut by a column break is far longer than a subtitle).
+_SUBTITLE_RE = re.compile(r"^(?:——|--|—)\s*(?P<dashed>.+)$|^(?P<numbered>.{2,40}[①-⑳])$")
+_SUBTITLE_MAX = 20
 
 
-def _rejoin_paragraphs(lines: list[str]) -> list[str]:
-    """Blank lines separate paragraphs, unless the text before them stops mid-sentence."""
-    paragraphs: list[str] = []
+def _take_subtitle(lines: list[str]) -> tuple[str, list[str]]:
+    """('subtitle', remaining lines) when the first body line is a subtitle, else ('', lines)."""
+    first = next((i for i, line in enumerate(lines) if line), None)
+    if first is None or not any(lines[first + 1:]):
+        return "", lines
+    line = lines[first]
+    match = _SUBTITLE_RE.match(line)
+    if match:
+        return (match.group("dashed") or match.group("numbered")).strip(), lines[first + 1:]
+    if (len(line) <= _SUBTITLE_MAX and not re.search(r"[，。！？；：、,.;:!?]", line) and not _looks_like_byline(line)
+            and not _DATELINE_START_RE.match(line)):
+        return line, lines[first + 1:]
+    return "", lines
+
+
+# Datelines open a story: 本报讯, 本报北京5月11日电, 新华社北京5月11日电, 据新华社澳门10月14日电,
+# 人民网北京5月11日电, 央视网消息, each with or without the reporters' credit that follows.
+_NUMERAL = "0-9０-９一二三四五六七八九十〇零"
+_AGENCY = r"(?:本报|新华社|中新社|人民网|新华网|央视网|中新网|中国新闻网|光明网|央广网|国际在线|[^\s，。（(]{2,8}?(?:社|网|台|报))"
+_DATELINE_START_RE = re.compile(
+    rf"^(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电)"
+)
+_CREDIT_RE = re.compile(r"^\s*[（(](?P<credit>[^（）()]{1,40})[）)]\s*")
+_CREDIT_LABEL_RE = re.compile(r"本报|特约|实习生|见习|通讯员|记者|报道")
+
+
+@dataclass(frozen=True)
+class _Dateline:
+    rest: str  # the paragraph after the dateline
+    reporters: tuple[str, ...]
+    date: str | None
+
+
+def _read_dateline(paragraph: str) -> _Dateline | None:
+    """Split a dateline and its credit off the first paragraph: '本报北京5月11日电（记者韩鑫）记者日前…'."""
+    match = _DATELINE_START_RE.match(paragraph)
+    if not match:
+        return None
+    rest = paragraph[match.end():]
+    reporters: tuple[str, ...] = ()
+    credit = _CREDIT_RE.match(rest)
+    if credit:
+        labelled = bool(_CREDIT_LABEL_RE.search(credit.group("credit")))
+        names = re.split(r"[\s、，,]+", _CREDIT_LABEL_RE.sub(" ", credit.group("credit")).strip())
+        # '（新闻联播）' after 央视网消息 names a programme, not people: unlabelled names are short.
+        reporters = tuple(name for name in names if re.fullmatch(_NAME, name) and (labelled or len(name) <= 3))
+        rest = rest[credit.end():]
+    date = None
+    if match.group("month"):
+        date = _dateline_date(match.group("month"), match.group("day"))
+    return _Dateline(rest.lstrip("：: 　"), reporters, date)
+
+
+def _dateline_date(month: str, day: str) -> str | None:
+    """The most recent such day up to today (a dateline names no year)."""
+    try:
+        month_number, day_number = _read_number(month), _read_number(day)
+        today = dt.date.today()
+        when = dt.date(today.year, month_number, day_number)
+        if when > today:
+            when = when.replace(year=today.year - 1)
+        return when.isoformat()
+    except ValueError:
+        return None
+
+
+def _read_number(text: str) -> int:
+    """'11', '１１' or '十一' -> 11 (the numbers of months and days)."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isdigit():
+        return int(text)
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    if len(text) == 1 and text in digits:
+        return digits[text]
+    raise ValueError(text)
+
+
+# Photo credits and captions are for the eye: '黄春涛摄（人民视觉）', '本报记者 王某摄', '（新华社发）',
+# '（图片来源：…）', and '图为…' captions.
+_PHOTO_CREDIT_RE = re.compile(
+    rf"\s*(?:(?:(?:本报|新华社|中新社|人民网)?(?:特约)?(?:记者|通讯员)?\s*{_NAME}(?:[\s、]+{_NAME}){{0,2}}\s*/?\s*摄(?:影)?)"
+    rf"(?:[（(][^（）()]{{1,12}}[）)])?|[（(](?:[^（）()]{{0,10}}(?:社|网)发|图片来源[：:][^（）()]{{0,30}}|资料图片?|视觉中国|受访者供图|[^（）()]{{0,12}}供图)[）)])\s*"
+)
+_CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|右图[：:]?|图[①-⑳0-9]+[：:]?|组图[：:]?)")
+
+
+def _strip_photo_credits(line: str) -> str:
+    """A line that is only a credit disappears; a credit after a caption's last sentence is cut off."""
+    stripped = _PHOTO_CREDIT_RE.sub(lambda m: "" if m.start() == 0 or m.end() == len(line) or "（" in m.group(0)
+                                    or "(" in m.group(0) else m.group(0), line)
+    return stripped.strip() if stripped.strip() else ""
+
+
+@dataclass(frozen=True)
+class _Block:
+    text: str
+    heading: bool = False
+
+
+# A subhead (小标题): an enumerated line ('一、…', '（二）…'), an 'X：Y' line, or a short label,
+# standing alone after a finished paragraph, with no sentence punctuation of its own.
+_ENUMERATION_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|第[一二三四五六七八九十]+[，、：])")
+_SUBHEAD_MAX = 24
+# A line that starts with one of these continues the sentence before it.
+_CONTINUATION_START = tuple("的地得了着过和与及或而并，。、；：！？）》”’")
+
+
+def _is_subhead(text: str, after: str | None, before: str | None) -> bool:
+    """`text` stands alone between `after` (the paragraph before it) and `before` (the one after)."""
+    if len(text) > _SUBHEAD_MAX or (after is not None and not after.endswith(_PARAGRAPH_END)):
+        return False
+    if before is None or before.startswith(_CONTINUATION_START):
+        return False
+    body = _ENUMERATION_RE.sub("", text)
+    if re.search(r"[，。！？；!?;]", body):
+        return False
+    return bool(_ENUMERATION_RE.match(text)) or "：" in body or len(body) <= 12
+
+
+def _rejoin_paragraphs(lines: list[str]) -> list[_Block]:
+    """Blank lines separate paragraphs, unless the text before them stops mid-sentence; a subhead
+    is its own paragraph even though it has no closing punctuation."""
+    pieces: list[str] = []
     current = ""
     for line in lines + [""]:
         if line:
             current = _join_fragments(current, line)
-            continue
-        if not current:
-            continue
-        if paragraphs and not paragraphs[-1].endswith(tuple(_PARAGRAPH_END)):
-            paragraphs[-1] = _join_fragments(paragraphs[-1], current)
+        elif current:
+            pieces.append(current)
+            current = ""
+    blocks: list[_Block] = []
+    for i, piece in enumerate(pieces):
+        previous = blocks[-1] if blocks else None
+        following = pieces[i + 1] if i + 1 < len(pieces) else None
+        if _is_subhead(piece, previous.text if previous else None, following) and not piece.endswith(_PARAGRAPH_END):
+            blocks.append(_Block(piece, heading=True))
+        elif previous is not None and not previous.heading and not previous.text.endswith(_PARAGRAPH_END):
+            blocks[-1] = _Block(_join_fragments(previous.text, piece))
         else:
-            paragraphs.append(current)
-        current = ""
-    return paragraphs
+            blocks.append(_Block(piece))
+    return blocks
 
 
 def _join_fragments(left: str, right: str) -> str:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import ConfigError
+from .pinyin import characters_for
 from .punctuation import CJK, to_chinese_punctuation
 
 DIGIT_NAMES = "零一二三四五六七八九"
@@ -28,6 +29,7 @@ LETTER_NAMES = {
 SPOKEN_PUNCTUATION = "，。！？、；："
 _UNSPEAKABLE_RE = re.compile(rf"[^{CJK}{SPOKEN_PUNCTUATION}]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+PINYIN_READING_RE = re.compile(r"[a-z]+[1-5](?: +[a-z]+[1-5])*")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,11 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> "Lexicon":
-        """Read a TSV of `written<TAB>spoken<TAB>note`; '#' lines and a header row are skipped."""
+        """Read a TSV of `written<TAB>spoken<TAB>note`; '#' lines and a header row are skipped.
+
+        `spoken` is either characters the voice reads right (`单县	善县`) or TONE3 pinyin, one syllable
+        per character (`单县	shan4 xian4`), which becomes characters with exactly those readings.
+        """
         entries = []
         try:
             rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
@@ -62,7 +68,13 @@ class Lexicon:
                 continue
             if len(row) < 2 or not row[0].strip() or not row[1].strip():
                 raise ConfigError(f"{path}:{number}: expected 'written<TAB>spoken<TAB>note', got {row!r}")
-            entries.append(LexiconEntry(row[0].strip(), row[1].strip(), row[2].strip() if len(row) > 2 else ""))
+            spoken = row[1].strip()
+            if PINYIN_READING_RE.fullmatch(spoken):
+                try:
+                    spoken = characters_for(spoken.split())
+                except ValueError as exc:
+                    raise ConfigError(f"{path}:{number}: {exc}") from None
+            entries.append(LexiconEntry(row[0].strip(), spoken, row[2].strip() if len(row) > 2 else ""))
         return cls(entries)
 
     def apply(self, text: str) -> str:

@@ -20,7 +20,8 @@ from .engines import EngineSettings
 from .errors import InputError, OutputError
 from .files import describe_write_error, write_atomically
 from .ingest import Article, expand_inputs, read_articles
-from .normalize import Lexicon
+from .normalize import Lexicon, to_spoken
+from .pinyin import dictionary_readings, spoken_syllables
 from .script import Script, build_script, write_script
 from .summarize import SummaryTarget, summarize
 from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
@@ -72,6 +73,14 @@ def ingest_pages(paths: list[Path]) -> Ingested:
 def load_lexicon(config: Config) -> Lexicon | None:
     path = config.lexicon_path
     return Lexicon.load(path) if path.exists() else None
+
+
+def pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[str]:
+    """The offline voice's syllables for `text`: normalized, lexicon and tone sandhi applied; with
+    `raw`, the dictionary reading in context of each Han character of `text` as it is."""
+    if raw:
+        return dictionary_readings(text)
+    return spoken_syllables(to_spoken(text, lexicon))
 
 
 def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) -> Script:

@@ -128,9 +128,14 @@ def build_script(
     return Script(programme=config.programme, date=date, stories=tuple(stories), segments=tuple(segments))
 
 
+# A column tag in a headline ('（今日谈）', '【…】') names the page's column: shown, not read.
+_COLUMN_TAG_RE = re.compile(r"^\s*(?:【[^】]*】|〔[^〕]*〕|［[^］]*］|[（(][^（）()]*[）)])\s*|\s*(?:【[^】]*】|[（(][^（）()]*[）)])\s*$")
+
+
 def _spoken_title(title: str) -> str:
     # A headline's halves are separated by a space on the page; read them as one phrase.
-    return re.sub(r"\s+", "，", title.strip())
+    spoken = _COLUMN_TAG_RE.sub("", title.strip()) or title.strip()
+    return re.sub(r"\s+", "，", spoken.strip())
 
 
 class _Speaker:

@@ -63,7 +63,7 @@ def split_sentences(text: str) -> list[str]:
 
 def summarize(article: Article, target: SummaryTarget = SummaryTarget()) -> Summary:
     """Pick lead-biased TextRank sentences without near-duplicates until the target length."""
-    sentences = [s for paragraph in article.paragraphs for s in split_sentences(paragraph)]
+    sentences = [s for paragraph in article.story_paragraphs for s in split_sentences(paragraph)]
     if sum(len(s) for s in sentences) <= target.chars:
         chosen = list(range(len(sentences)))
     else:
@@ -73,7 +73,7 @@ def summarize(article: Article, target: SummaryTarget = SummaryTarget()) -> Summ
 
 def lead(article: Article, target: SummaryTarget = SummaryTarget()) -> Summary:
     """The baseline: the first sentences up to the same length."""
-    sentences = [s for paragraph in article.paragraphs for s in split_sentences(paragraph)]
+    sentences = [s for paragraph in article.story_paragraphs for s in split_sentences(paragraph)]
     kept: list[str] = []
     for sentence in sentences:
         if kept and sum(map(len, kept)) + len(sentence) > target.chars:
