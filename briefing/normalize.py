@@ -46,10 +46,8 @@ class Lexicon:
 
     def __init__(self, entries: list[LexiconEntry] | None = None) -> None:
         self.entries = sorted(entries or [], key=lambda entry: len(entry.written), reverse=True)
-        self._pattern = (
-            re.compile("|".join(re.escape(entry.written) for entry in self.entries)) if self.entries else None
-        )
-        self._spoken = {entry.written: entry.spoken for entry in self.entries}
+        self._pattern = re.compile("|".join(map(_lexicon_pattern, self.entries))) if self.entries else None
+        self._spoken = {_lexicon_key(entry.written): entry.spoken for entry in self.entries}
 
     @classmethod
     def load(cls, path: Path) -> "Lexicon":
@@ -80,7 +78,18 @@ class Lexicon:
     def apply(self, text: str) -> str:
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda match: self._spoken[match.group(0)], text)
+        return self._pattern.sub(lambda match: self._spoken[_lexicon_key(match.group(0))], text)
+
+
+def _lexicon_key(written: str) -> str:
+    return written.casefold() if written.isascii() else written
+
+
+def _lexicon_pattern(entry: LexiconEntry) -> str:
+    """A Latin word matches in any case and only as a whole word ('Google', 'GOOGLE', not 'Googleplex')."""
+    if entry.written.isascii():
+        return rf"(?i:(?<![A-Za-z]){re.escape(entry.written)}(?![A-Za-z]))"
+    return re.escape(entry.written)
 
 
 def to_spoken(text: str, lexicon: Lexicon | None = None, latin: bool = False) -> str:
@@ -153,9 +162,28 @@ _NUMBER = r"\d+(?:\.\d+)?"
 _URL_RE = re.compile(r"(?:https?://|www\.)[\w./?=&%#~+-]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu)(?:\.cn)?(?:/[\w./?=&%#~+-]*)?", re.ASCII)
 
 
+# Currency symbols before an amount, and what a newsreader says after it: '$1.5万' -> '1.5万美元'.
+CURRENCIES = {
+    "US$": "美元", "HK$": "港元", "NT$": "新台币", "S$": "新加坡元", "A$": "澳元", "C$": "加元", "$": "美元",
+    "¥": "元", "￥": "元", "€": "欧元", "£": "英镑", "₩": "韩元", "₽": "卢布", "₹": "卢比", "฿": "泰铢",
+}
+_CURRENCY_RE = re.compile(
+    "(" + "|".join(re.escape(symbol) for symbol in sorted(CURRENCIES, key=len, reverse=True)) + r")\s*(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿|万|千)?"
+)
+# A minus sign before a number (not between two numbers, which is a range): '-98%' -> '负98%'.
+# Temperatures too, for one rule everywhere: '-5℃' -> 负五摄氏度.
+_NEGATIVE_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d)")
+# '2019·2·10', '2019.2.10', '2019/2/10' -> '2019年2月10日'
+_DOTTED_DATE_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})([·./])(1[0-2]|0?[1-9])\2(3[01]|[12]\d|0?[1-9])(?![\d.])")
+
+
 def _apply_news_rules(text: str) -> str:
     # Web and mail addresses are not read on air; the show notes carry them.
     text = _URL_RE.sub("", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # thousands separators
+    text = _DOTTED_DATE_RE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", text)
+    text = _CURRENCY_RE.sub(lambda m: f"{m.group(2)}{m.group(3) or ''}{CURRENCIES[m.group(1)]}", text)
+    text = _NEGATIVE_RE.sub("负", text)
     # Year ranges: '2019—2020年' -> '二零一九到二零二零年'
     text = re.sub(
         rf"(?<!\d)(\d{{4}}){_RANGE_LINK}(\d{{4}})(?=年)",
@@ -183,8 +211,13 @@ def _apply_news_rules(text: str) -> str:
     text = text.replace("m³", "立方米").replace("㎞", "公里")
     text = re.sub(rf"(?<=\d)\s*km(?![A-Za-z])", "公里", text)
     text = re.sub(rf"(?<=\d)\s*kg(?![A-Za-z])", "公斤", text)
+    # Lower-case units that would otherwise be spelled as letters ('5G' the network stays a letter).
+    text = re.sub(r"(?<=\d)\s*(mg|μg|ug|g|ml|mL|L)(?![A-Za-z])", lambda m: _SMALL_UNITS[m.group(1)], text)
     text = re.sub(r"(?<=\d)\s*[kK][mM]/[hH]", "公里每小时", text)
     return _read_asides_and_marks(text)
+
+
+_SMALL_UNITS = {"mg": "毫克", "μg": "微克", "ug": "微克", "g": "克", "ml": "毫升", "mL": "毫升", "L": "升"}
 
 
 def _read_asides_and_marks(text: str) -> str:

@@ -21,13 +21,62 @@ if TYPE_CHECKING:
 HAN = "\u4e00-\u9fa5"  # the characters the offline voice has syllables for
 _HAN_RE = re.compile(f"[{HAN}]")
 SYLLABLE_RE = re.compile(r"[a-z]+[1-5]")
-# Below this confidence g2pM defers to a dictionary phrase around the character: tuned on CPP dev,
-# where 0.9 and 0.99 score alike, and news vocabulary (利率, 汇率) is safer with the dictionary.
-PHRASE_OVERRIDE_BELOW = 0.99
+# Below this confidence g2pM defers to a dictionary phrase around the character (tuned on CPP dev:
+# 0.9 scores 0.9763, 0.99 0.9777, 0.999 0.9785; always deferring 0.9739).
+PHRASE_OVERRIDE_BELOW = 0.999
 # Characters that keep 一 as yi1 beside it: counting, ordinals and dates (第一, 十一, 初一, 五月一日).
 _NUMERALS = set("零〇一二三四五六七八九十百千万亿两")
 _YI1_BEFORE = _NUMERALS | set("第初周星礼月")
 _YI1_AFTER = _NUMERALS | set("月日号")
+
+
+# News words whose reading never depends on context, where g2pM (trained on encyclopedia sentences)
+# slips with little context around: these always win.
+FIXED_READINGS = {
+    word: reading.split()
+    for word, reading in (line.split("\t") for line in """\
+了解\tliao3 jie3
+会计\tkuai4 ji4
+银行\tyin2 hang2
+行长\thang2 zhang3
+行业\thang2 ye4
+还款\thuan2 kuan3
+还钱\thuan2 qian2
+归还\tgui1 huan2
+偿还\tchang2 huan2
+重庆\tchong2 qing4
+重新\tchong2 xin1
+重要\tzhong4 yao4
+调整\ttiao2 zheng3
+调查\tdiao4 cha2
+调研\tdiao4 yan2
+协调\txie2 tiao2
+利率\tli4 lv4
+汇率\thui4 lv4
+效率\txiao4 lv4
+税率\tshui4 lv4
+频率\tpin2 lv4
+概率\tgai4 lv4
+率先\tshuai4 xian1
+市长\tshi4 zhang3
+省长\tsheng3 zhang3
+县长\txian4 zhang3
+局长\tju2 zhang3
+部长\tbu4 zhang3
+校长\txiao4 zhang3
+首相\tshou3 xiang4
+处理\tchu3 li3
+处于\tchu3 yu2
+数据\tshu4 ju4
+供应\tgong1 ying4
+提供\tti2 gong1
+给予\tji3 yu3
+觉得\tjue2 de5
+显得\txian3 de5
+使得\tshi3 de5
+角色\tjue2 se4
+参与\tcan1 yu4""".splitlines())
+}
 
 
 def is_han(char: str) -> bool:
@@ -51,6 +100,14 @@ def dictionary_readings(text: str) -> list[str]:
             if not (in_phrase and confidence < PHRASE_OVERRIDE_BELOW):
                 reading = guess
         readings.append(reading)
+    han_before = 0
+    for run in re.split(f"([^{HAN}]+)", text):  # runs of Han characters, never across a pause
+        if run and is_han(run[0]):
+            for offset in range(len(run) - 1):
+                fixed = FIXED_READINGS.get(run[offset : offset + 2])
+                if fixed:
+                    readings[han_before + offset : han_before + offset + 2] = fixed
+            han_before += len(run)
     return readings
 
 
@@ -65,7 +122,7 @@ def with_tone_sandhi(text: str, readings: list[str]) -> list[str]:
     positions = [i for i, char in enumerate(text) if is_han(char)]
     chars = [text[i] for i in positions]
     result = list(readings)
-    for start, word in _words(text):
+    for start, word, _ in _words(text):
         if start + 1 == len(positions) or positions[start + 1] != positions[start] + 1:
             continue  # a pause or the end follows: no change
         following = _tone(result[start + 1])
@@ -104,25 +161,30 @@ def _counts(chars: list[str], i: int) -> bool:
     return before in _YI1_BEFORE or after in _YI1_AFTER
 
 
-def _words(text: str) -> Iterator[tuple[int, str]]:
-    """(index among the Han characters, word) for each word of Han characters."""
-    han_index = 0
+def _words(text: str) -> Iterator[tuple[int, str, int]]:
+    """(index among the Han characters, word, index in text) for each word of Han characters."""
+    han_index = position = 0
     for word in _segment(text):
         if all(is_han(char) for char in word):
-            yield han_index, word
+            yield han_index, word, position
         han_index += sum(1 for char in word if is_han(char))
+        position += len(word)
 
 
 def _prosodic_words(text: str, longest: int = 4) -> Iterator[tuple[int, int]]:
-    """(start, length) of each prosodic word: jieba's words, one-character words joined to a neighbour."""
+    """(start, length) of each prosodic word: jieba's words, one-character words joined to a
+    neighbour they touch (never across punctuation)."""
     group: tuple[int, int] | None = None
-    for start, word in _words(text):
-        if group and group[0] + group[1] == start and (group[1] == 1 or len(word) == 1) and group[1] + len(word) <= longest:
+    group_end = -1  # where the group ends in text
+    for start, word, position in _words(text):
+        if (group and group_end == position and (group[1] == 1 or len(word) == 1)
+                and group[1] + len(word) <= longest):
             group = (group[0], group[1] + len(word))
-            continue
-        if group:
-            yield group
-        group = (start, len(word))
+        else:
+            if group:
+                yield group
+            group = (start, len(word))
+        group_end = position + len(word)
     if group:
         yield group
 
@@ -144,12 +206,24 @@ def _phrase_readings(text: str) -> dict[int, tuple[str, bool]]:
     position = 0
     for word in _segment(text):
         syllables = parser(word, style=Style.TONE3, errors=lambda chars: [[""] for _ in chars], heteronym=False)
-        in_phrase = len(word) > 1 and word in PHRASES_DICT
+        covered = _covered_by_phrases(word, PHRASES_DICT)
         for offset, char in enumerate(word):
             if is_han(char):
-                readings[position + offset] = (_clean(syllables[offset][0]) or "", in_phrase)
+                readings[position + offset] = (_clean(syllables[offset][0]) or "", offset in covered)
         position += len(word)
     return readings
+
+
+def _covered_by_phrases(word: str, phrases: dict[str, Any], longest: int = 6) -> set[int]:
+    """Offsets in `word` that a dictionary phrase of two or more characters covers (longest match first)."""
+    covered: set[int] = set()
+    start = 0
+    while start < len(word) - 1:
+        end = next((end for end in range(min(len(word), start + longest), start + 1, -1) if word[start:end] in phrases), start + 1)
+        if end - start > 1:
+            covered.update(range(start, end))
+        start = end
+    return covered
 
 
 def _clean(syllable: str) -> str:
@@ -187,8 +261,13 @@ class _PolyphoneModel:
 
         model.fc_layer = recording_fc  # type: ignore[method-assign]
 
+    @property
+    def dictionary(self) -> dict[str, list[str]]:
+        """Each character's readings as g2pM knows them (CC-CEDICT)."""
+        return self._model.cedict  # type: ignore[no-any-return]
+
     def is_polyphone(self, char: str) -> bool:
-        return len(self._model.cedict.get(char, ())) > 1
+        return len(self.dictionary.get(char, ())) > 1
 
     def polyphones(self, text: str) -> dict[int, tuple[str, float]]:
         """{index in text: (reading, confidence)} for each polyphonic character."""
@@ -212,21 +291,23 @@ def _polyphone_model() -> _PolyphoneModel:
 
 @lru_cache(maxsize=1)
 def _unambiguous_characters() -> dict[str, str]:
-    """TONE3 syllable -> the most common GB2312 character that has only that reading."""
+    """TONE3 syllable -> the most frequent character (by jieba's dictionary) that both g2pM and
+    pypinyin read only so."""
+    import jieba
     from pypinyin.contrib.tone_convert import to_tone3
     from pypinyin.pinyin_dict import pinyin_dict
 
-    model = _polyphone_model()
-    best: dict[str, tuple[bytes, str]] = {}
-    for code, readings in pinyin_dict.items():
-        char = chr(code)
-        if "," in readings or not is_han(char) or model.is_polyphone(char):
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    frequency = jieba.dt.FREQ
+    best: dict[str, tuple[int, str]] = {}
+    for char, readings in _polyphone_model().dictionary.items():
+        if len(readings) != 1 or not is_han(char) or ord(char) not in pinyin_dict:
             continue
-        try:
-            rank = char.encode("gb2312")  # GB2312 orders its first level by frequency of use
-        except UnicodeEncodeError:
+        syllable = _clean(readings[0])
+        if _clean(to_tone3(pinyin_dict[ord(char)].split(",")[0], neutral_tone_with_five=True)) != syllable:
             continue
-        syllable = _clean(to_tone3(readings, neutral_tone_with_five=True))
-        if syllable not in best or rank < best[syllable][0]:
-            best[syllable] = (rank, char)
+        count = frequency.get(char, 0)
+        if syllable not in best or count > best[syllable][0]:
+            best[syllable] = (count, char)
     return {syllable: char for syllable, (_, char) in best.items()}

@@ -67,8 +67,38 @@ def summarize(article: Article, target: SummaryTarget = SummaryTarget()) -> Summ
     if sum(len(s) for s in sentences) <= target.chars:
         chosen = list(range(len(sentences)))
     else:
-        chosen = _select(sentences, target.chars)
+        chosen = _keep_what_listeners_can_follow(sentences, _select(sentences, target.chars), target.chars)
     return Summary(title=article.title, sentences=tuple(sentences[i] for i in chosen), byline=article.byline)
+
+
+# A sentence that opens with one of these leans on the sentence before it.
+_LEANS_ON_PREVIOUS_RE = re.compile(
+    r"^(?:它|他|她|其|该|此|这|对此|为此|此外|另外|同时|与此同时|但|但是|然而|而|因此|所以|其中|随后|此前|"
+    r"[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])"
+)
+# The first step of a list ('…要求：一要严管…。'), and the steps after it.
+_FIRST_STEP_RE = re.compile(r"(?:^|[：:，])(?:一是|一要|第一|首先|其一|一、|[（(]一[）)])")
+_NEXT_STEP_RE = re.compile(r"^(?:[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])")
+
+
+def _keep_what_listeners_can_follow(sentences: list[str], chosen: list[int], budget: int) -> list[int]:
+    """A list is told whole or not at all, and a sentence that leans on the one before it comes with it."""
+    kept = set(chosen)
+    for start, sentence in enumerate(sentences):
+        if not _FIRST_STEP_RE.search(sentence) or start not in kept:
+            continue
+        end = start + 1
+        while end < len(sentences) and _NEXT_STEP_RE.match(sentences[end]):
+            end += 1
+        steps = set(range(start, end))
+        if steps <= kept:
+            continue
+        used = sum(len(sentences[i]) for i in kept | steps)
+        kept = kept | steps if used <= budget else kept - steps
+    for i in sorted(kept):  # in order, so a chain of leaning sentences falls together
+        if i and i - 1 not in kept and _LEANS_ON_PREVIOUS_RE.match(sentences[i]):
+            kept.discard(i)
+    return sorted(kept) or chosen[:1]
 
 
 def lead(article: Article, target: SummaryTarget = SummaryTarget()) -> Summary:

@@ -1,8 +1,8 @@
 import pytest
-from pypinyin import Style, lazy_pinyin
 
 from briefing.config import PROJECT_ROOT
 from briefing.normalize import Lexicon, LexiconEntry, to_spoken, unspeakable
+from briefing.pinyin import dictionary_readings
 
 NEWS_RULES = [
     # year ranges and dates
@@ -23,6 +23,37 @@ NEWS_RULES = [
     ("1800万元", "一千八百万元"),
     ("1,800人", "一千八百人"),
     ("第1季度", "第一季度"),
+    # negative numbers, fractions and percentages: 负 everywhere, temperatures included
+    ("-1/3", "负三分之一"),
+    ("下降-98%", "下降负百分之九十八"),
+    ("同比-2.3%", "同比负百分之二点三"),
+    ("气温-5℃至-1℃", "气温负五摄氏度至负一摄氏度"),
+    ("1/3的人", "三分之一的人"),
+    # currency symbols are never dropped
+    ("收入$1.5万", "收入一点五万美元"),
+    ("₩100", "一百韩元"),
+    ("€20", "二十欧元"),
+    ("£5", "五英镑"),
+    ("¥30", "三十元"),
+    ("￥30", "三十元"),
+    ("HK$100", "一百港元"),
+    ("NT$200", "两百新台币"),
+    ("US$3亿", "三亿美元"),
+    ("$1,800", "一千八百美元"),
+    # units that clash with letters; 5G and 4K stay letters
+    ("重1.2g", "重一点二克"),
+    ("每片500mg", "每片五百毫克"),
+    ("5L水", "五升水"),
+    ("5G网络", "五吉网络"),
+    ("4K电视", "四开电视"),
+    # dates written with dots, slashes or middle dots
+    ("2019·2·10", "二零一九年二月十日"),
+    ("2019.2.10", "二零一九年二月十日"),
+    ("2019/2/10", "二零一九年二月十日"),
+    # long digit strings: counts and amounts are numbers, phone-like contexts digit by digit
+    ("共110111111人", "共一亿一千零一十一万一千一百一十一人"),
+    ("金额123456789012元", "金额一千二百三十四亿五千六百七十八万九千零一十二元"),
+    ("电话88886666", "电话八八八八六六六六"),
     # codes read digit by digit
     ("热线12345", "热线幺二三四五"),
     ("拨打0513-85123456", "拨打零五幺三，八五幺二三四五六"),
@@ -72,7 +103,16 @@ def test_bundled_lexicon_entries_give_the_noted_pinyin(entry: LexiconEntry):
     spoken = to_spoken(f"据{entry.written}介绍", BUNDLED_LEXICON)
     assert entry.spoken in spoken
     expected = entry.note.split(";")[0].split()
-    assert lazy_pinyin(entry.spoken, style=Style.TONE3, neutral_tone_with_five=True) == expected
+    assert dictionary_readings(entry.spoken) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [("Google和Android", "谷歌和安卓"), ("iPhone与Windows", "艾疯与温抖司"), ("google地图", "谷歌地图"),
+     ("Googleplex", "吉欧欧吉艾勒伊批艾勒伊艾克斯"), ("GDP和CBS", "吉迪批和西比艾丝")],
+)
+def test_latin_names_are_said_as_words_and_acronyms_spelled(written: str, spoken: str):
+    assert to_spoken(written, BUNDLED_LEXICON) == spoken
 
 
 def test_lexicon_longest_match_wins_and_applies_after_normalization():

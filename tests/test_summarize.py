@@ -50,3 +50,35 @@ def test_lead_baseline_has_the_same_budget():
 def test_invalid_target_is_rejected():
     with pytest.raises(ValueError, match="Invalid summary target"):
         SummaryTarget(seconds=0)
+
+
+def _article(*sentences: str):
+    from briefing.ingest import Article
+
+    return Article(headline="标题", paragraphs=("".join(sentences),))
+
+
+FILLER = "全市各部门按照统一部署，扎实推进各项工作，取得了阶段性成效，群众满意度持续提升。"
+
+
+def test_a_list_is_never_cut_after_its_first_step():
+    sentences = ["近日，市安委会召开全体会议，部署全市安全生产工作。", "会议要求：一要严管两类重点人员，落实日常巡查。",
+                 "二要落实企业主体责任，开展隐患排查治理。", "三要完善应急预案，定期组织演练。", FILLER, FILLER]
+    for seconds in (8, 12, 16, 25):
+        summary = summarize(_article(*sentences), SummaryTarget(seconds, 4.6))
+        chosen = summary.sentences
+        steps = [s for s in sentences[1:4] if s in chosen]
+        assert steps in ([], sentences[1:4]), (seconds, chosen)  # the whole list or none of it
+        assert summary.text
+
+
+def test_a_sentence_that_leans_on_the_one_before_comes_with_it_or_not_at_all():
+    sentences = ["市政府昨天发布新一轮稳就业政策，涉及补贴、培训和岗位开发三个方面。", FILLER,
+                 "这一做法在全省尚属首次，受到企业普遍欢迎，多家企业已经提交申请材料。",
+                 "此外，政策还明确了对小微企业的税费减免，最高可减免一半。"]
+    for seconds in (10, 16, 22):
+        chosen = summarize(_article(*sentences), SummaryTarget(seconds, 4.6)).sentences
+        indexes = [sentences.index(s) for s in chosen]
+        for i in indexes:
+            if sentences[i].startswith(("这", "此外")):
+                assert i - 1 in indexes, (seconds, chosen)

@@ -1,0 +1,77 @@
+"""The pronunciation stage: polyphones in context, tone sandhi, pinyin in the lexicon, `briefing pinyin`."""
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing.cli import app
+from briefing.errors import ConfigError
+from briefing.normalize import Lexicon, LexiconEntry, to_spoken
+from briefing.pinyin import characters_for, dictionary_readings, spoken_syllables
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        ("银行行长", "yin2 hang2 hang2 zhang3"),
+        ("他还要还钱", "ta1 hai2 yao4 huan2 qian2"),
+        ("重新调整利率", "chong2 xin1 tiao2 zheng3 li4 lv4"),
+        ("重要的长江大桥", "zhong4 yao4 de5 chang2 jiang1 da4 qiao2"),
+        ("孩子长大了", "hai2 zi5 zhang3 da4 le5"),
+        ("了解情况", "liao3 jie3 qing2 kuang4"),
+        ("会计处理", "kuai4 ji4 chu3 li3"),
+        ("作为代表", "zuo4 wei2 dai4 biao3"),
+        ("成为标杆", "cheng2 wei2 biao1 gan1"),
+    ],
+)
+def test_polyphones_are_read_in_context(text: str, readings: str):
+    assert " ".join(dictionary_readings(text)) == readings
+
+
+@pytest.mark.parametrize(
+    ("text", "syllables"),
+    [
+        ("不要", "bu2 yao4"),  # 不 before a fourth tone
+        ("不同", "bu4 tong2"),
+        ("一个", "yi2 ge4"),  # 一 before a fourth tone
+        ("一天", "yi4 tian1"),  # 一 before the other tones
+        ("第一", "di4 yi1"),  # ordinals and numbers keep yi1
+        ("十一月一日", "shi2 yi1 yue4 yi1 ri4"),
+        ("统一部署", "tong3 yi1 bu4 shu3"),  # 一 at the end of a word is not changed
+        ("总理", "zong2 li3"),  # third tone before third tone
+        ("展览", "zhan2 lan3"),
+        ("好，好", "hao3 hao3"),  # a pause stops sandhi
+    ],
+)
+def test_tone_sandhi(text: str, syllables: str):
+    assert " ".join(spoken_syllables(text)) == syllables
+
+
+def test_lexicon_file_with_pinyin_readings(tmp_path):
+    path = tmp_path / "lexicon.tsv"
+    path.write_text("单县\tshan4 xian4\t地名\n乐亭\tlao4 ting2\t地名\nWindows\twen1 dou3 si1\t\n", encoding="utf-8")
+    lexicon = Lexicon.load(path)
+    assert spoken_syllables(to_spoken("单县和乐亭", lexicon)) == ["shan4", "xian4", "he2", "lao4", "ting2"]
+    assert spoken_syllables(to_spoken("windows系统", lexicon))[:3] == ["wen1", "dou3", "si1"]
+    assert dictionary_readings(characters_for(["shan4", "xian4", "lv4", "zhong1"])) == ["shan4", "xian4", "lv4", "zhong1"]
+
+
+@pytest.mark.parametrize(("spoken", "problem"), [("shan4 xiang9", "lexicon.tsv:1"), ("shan4 qqq4", "no Mandarin syllable qqq4")])
+def test_lexicon_pinyin_errors_name_the_line_and_syllable(tmp_path, spoken: str, problem: str):
+    path = tmp_path / "lexicon.tsv"
+    path.write_text(f"单县\t{spoken}\t\n", encoding="utf-8")
+    if spoken.endswith("9"):  # not pinyin at all: taken as characters, which the voice cannot say
+        assert Lexicon.load(path).entries[0].spoken == spoken
+        return
+    with pytest.raises(ConfigError, match=problem):
+        Lexicon.load(path)
+
+
+def test_cli_pinyin_default_raw_and_stdin():
+    runner = CliRunner()
+    said = runner.invoke(app, ["pinyin", "总理说增长3%"])
+    assert said.exit_code == 0, said.output
+    assert said.output.split() == "zong2 li3 shuo1 zeng1 zhang3 bai3 fen1 zhi1 san1".split()
+    raw = runner.invoke(app, ["pinyin", "--raw", "总理说增长3%"])
+    assert raw.output.split() == "zong3 li3 shuo1 zeng1 zhang3".split()  # one syllable per Han character, as written
+    lines = runner.invoke(app, ["pinyin"], input="银行\n长大\n")
+    assert lines.output.splitlines() == ["yin2 hang2", "zhang3 da4"]
