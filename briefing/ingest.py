@@ -235,10 +235,10 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
     while len(blocks) > 1 and _looks_like_byline(blocks[0].text):
         top_bylines.append(blocks.pop(0).text)
     dated = _read_dateline(blocks[0].text) if blocks else None
-    if dated is not None:
-        blocks[0] = _Block(dated.rest) if dated.rest else blocks[0]
-        if not dated.rest:
-            blocks.pop(0)
+    if dated is not None and dated.rest:
+        blocks[0] = _Block(dated.rest)
+    elif dated is not None:
+        blocks.pop(0)
     paragraphs = [block.text for block in blocks]
     headings = [i for i, block in enumerate(blocks) if block.heading]
     byline = ""
@@ -376,9 +376,12 @@ _CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|
 
 def _strip_photo_credits(line: str) -> str:
     """A line that is only a credit disappears; a credit after a caption's last sentence is cut off."""
-    stripped = _PHOTO_CREDIT_RE.sub(lambda m: "" if m.start() == 0 or m.end() == len(line) or "（" in m.group(0)
-                                    or "(" in m.group(0) else m.group(0), line)
-    return stripped.strip() if stripped.strip() else ""
+    def credit_or_text(match: re.Match[str]) -> str:
+        # One with brackets goes anywhere; a bare '王某摄' only at the line's start or end.
+        at_edge = match.start() == 0 or match.end() == len(line)
+        return "" if at_edge or "（" in match.group(0) or "(" in match.group(0) else match.group(0)
+
+    return _PHOTO_CREDIT_RE.sub(credit_or_text, line).strip()
 
 
 @dataclass(frozen=True)

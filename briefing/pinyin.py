@@ -4,7 +4,7 @@ Two steps, each measurable on its own:
 - `dictionary_readings(text)`: one TONE3 syllable per Han character (neutral tone 5), the reading
   in context. Polyphonic characters are chosen by g2pM, a small BiLSTM trained on the CPP benchmark
   whose weights ship in its wheel; when it is unsure and the character sits in a word that pypinyin's
-  phrase dictionary knows, the phrase reading wins.
+  phrase dictionary knows, the phrase reading wins; a few news words (FIXED_READINGS) always win.
 - `with_tone_sandhi(text, readings)`: what a Mandarin speaker says (and the Baker voice was trained
   on): third-tone sandhi inside prosodic words, and the tone changes of 一 and 不.
 """
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 HAN = "\u4e00-\u9fa5"  # the characters the offline voice has syllables for
 _HAN_RE = re.compile(f"[{HAN}]")
-SYLLABLE_RE = re.compile(r"[a-z]+[1-5]")
 # Below this confidence g2pM defers to a dictionary phrase around the character (tuned on CPP dev:
 # 0.9 scores 0.9763, 0.99 0.9777, 0.999 0.9785; always deferring 0.9739).
 PHRASE_OVERRIDE_BELOW = 0.999
@@ -189,11 +188,13 @@ def _prosodic_words(text: str, longest: int = 4) -> Iterator[tuple[int, int]]:
         yield group
 
 
-def _segment(text: str) -> list[str]:
+@lru_cache(maxsize=64)
+def _segment(text: str) -> tuple[str, ...]:
+    """jieba's words; cached, since the readings and both sandhi passes segment the same text."""
     import jieba
 
     jieba.setLogLevel(60)
-    return jieba.lcut(text, HMM=False)
+    return tuple(jieba.lcut(text, HMM=False))
 
 
 def _phrase_readings(text: str) -> dict[int, tuple[str, bool]]:
@@ -274,9 +275,9 @@ class _PolyphoneModel:
         indices = [i for i, char in enumerate(text) if self.is_polyphone(char)]
         if not indices:
             return {}
-        self._logits = None
         import numpy as np
 
+        self._logits = None
         readings = self._model(text, char_split=True, tone=True)
         logits = np.atleast_2d(self._logits)
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
