@@ -32,6 +32,7 @@ TARGET_LUFS = -19.0  # mono spoken word (AES TD1004)
 MAX_TRUE_PEAK_WAV = -1.5
 MAX_TRUE_PEAK_MP3 = -1.0
 LOUDNESS_TOLERANCE = 0.5  # LU between the target and what ffmpeg measures in the MP3
+TRUE_PEAK_OVERSAMPLING = 4  # as ITU-R BS.1770 meters do
 PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
 CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
 _CLAUSE_RE = re.compile(r"[^，。！？；：]+[，。！？；：]*")
@@ -185,8 +186,10 @@ def intro_sting() -> np.ndarray:
     return 0.22 * out / np.max(np.abs(out))
 
 
-def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0) -> np.ndarray:
-    """Normalize integrated loudness to `target_lufs`, holding sample peaks under `ceiling_db`."""
+def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0,
+           true_peak: bool = False) -> np.ndarray:
+    """Normalize integrated loudness to `target_lufs`, holding peaks under `ceiling_db`: sample
+    peaks, or with `true_peak` the peaks between samples too (slower)."""
     import pyloudnorm
 
     meter = pyloudnorm.Meter(sample_rate)
@@ -195,20 +198,30 @@ def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LU
     if not math.isfinite(loudness):
         raise AssemblyError("The episode is silent: every segment came back without sound")
     for _ in range(4):  # limiting lowers loudness a little; converge in a few rounds
-        out = limit(out * 10 ** ((target_lufs - loudness) / 20), 10 ** (ceiling_db / 20), sample_rate)
+        out = limit(out * 10 ** ((target_lufs - loudness) / 20), 10 ** (ceiling_db / 20), sample_rate, true_peak=true_peak)
         loudness = meter.integrated_loudness(out)
         if abs(loudness - target_lufs) < 0.2:
             break
     return out.astype(np.float32)
 
 
-def limit(samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, reach: int = 6) -> np.ndarray:
+def limit(samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, reach: int = 6,
+          true_peak: bool = False) -> np.ndarray:
     """A look-ahead peak limiter: per-block gain, widened by a min filter and then smoothed.
 
     The smoothing window is no wider than the min filter, so no sample ends up above `ceiling`.
+    With `true_peak`, peaks are found on the signal oversampled four times, as a true-peak meter
+    finds them, so the peaks between samples stay under `ceiling` too.
     """
     block = max(1, int(block_seconds * sample_rate))
-    padded = np.pad(np.abs(samples), (0, (-len(samples)) % block))
+    if true_peak:
+        from scipy.signal import resample_poly
+
+        oversampled = np.abs(resample_poly(samples, TRUE_PEAK_OVERSAMPLING, 1))
+        detected = np.maximum(np.abs(samples), oversampled.reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1))
+    else:
+        detected = np.abs(samples)
+    padded = np.pad(detected, (0, (-len(samples)) % block))
     peaks = padded.reshape(-1, block).max(axis=1)
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
     if needed.min() >= 1.0:
@@ -235,25 +248,30 @@ def master_and_encode(samples: np.ndarray, sample_rate: int, destination: Path, 
 
     The limiter works on sample peaks; when a meter finds the true peak too high (in the WAV, which
     must stay 0.5 dB under the MP3's limit to leave room for the encoder, or in the MP3), the
-    ceiling drops by the excess and the audio is mastered again.
+    ceiling drops by the excess and the audio is mastered again with the limiter watching true
+    peaks (oversampled: slower, so only when needed).
     """
     ceiling_db = max_true_peak - 1.0
     max_true_peak_wav = max_true_peak - (MAX_TRUE_PEAK_MP3 - MAX_TRUE_PEAK_WAV)
-    aim, corrected = target_lufs, False
+    aim, corrected, true_peak = target_lufs, False, False
     with tempfile.TemporaryDirectory(prefix=".encode-", dir=destination.parent) as tmp:
         wav_path = Path(tmp) / "master.wav"
         for _ in range(6):
-            mastered = master(samples, sample_rate, aim, ceiling_db=ceiling_db)
+            mastered = master(samples, sample_rate, aim, ceiling_db=ceiling_db, true_peak=true_peak)
             _to_segment(mastered).export(wav_path, format="wav")
             before = measure_loudness(wav_path)
             if before.true_peak_dbtp > max_true_peak_wav:
+                # Lowering a sample-peak ceiling does not always lower the true peak of heavily
+                # limited audio; from here the limiter watches the true peak itself.
                 ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
+                true_peak = True
                 continue
             _run_ffmpeg(["-i", str(wav_path), "-ac", "1", "-ar", str(MP3_RATE), "-c:a", "libmp3lame", "-b:a", bitrate,
                          "-id3v2_version", "0", str(destination)])
             after = measure_loudness(destination)
             if after.true_peak_dbtp > max_true_peak:
                 ceiling_db -= after.true_peak_dbtp - max_true_peak + 0.1
+                true_peak = True
                 continue
             if abs(after.integrated_lufs - target_lufs) <= LOUDNESS_TOLERANCE or corrected:
                 return Master(before, after)
