@@ -208,9 +208,10 @@ def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: Synt
             executor = _InThisProcess()
         else:
             # 'spawn': the engines hold native threads that do not survive a fork.
+            prepared = engine.prepare([spoken for _, spoken in jobs])
             executor = ProcessPoolExecutor(max_workers=min(settings.workers or os.cpu_count() or 1, len(jobs)),
                                            mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_start_worker, initargs=(preset.engine, settings.engine))
+                                           initializer=_start_worker, initargs=(preset.engine, settings.engine, prepared))
     except EngineUnavailableError as exc:
         return {index: str(exc) for index, _ in jobs}
     breaker = _Breaker(settings.breaker)
@@ -264,8 +265,10 @@ class _InThisProcess(Executor):
 _worker_engine: Engine | None = None
 
 
-def _start_worker(engine_name: str, engine_settings: EngineSettings) -> None:
+def _start_worker(engine_name: str, engine_settings: EngineSettings, prepared: Callable[[], None] | None) -> None:
     global _worker_engine
+    if prepared is not None:
+        prepared()
     _worker_engine = create_engine(engine_name, engine_settings)
 
 

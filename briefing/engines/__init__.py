@@ -61,6 +61,12 @@ class Engine(Protocol):
     @classmethod
     def is_available(cls) -> bool: ...
 
+    @classmethod
+    def prepare(cls, spoken_texts: list[str]) -> Callable[[], None] | None:
+        """Work done once in the parent before a worker pool starts: a picklable call each worker
+        makes before its first segment (so a worker need not load what the parent already has)."""
+        ...
+
     def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio: ...
 
 

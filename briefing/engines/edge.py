@@ -48,6 +48,10 @@ class EdgeEngine:
     def is_available(cls) -> bool:
         return importlib.util.find_spec("edge_tts") is not None
 
+    @classmethod
+    def prepare(cls, spoken_texts: list[str]) -> None:
+        return None  # threads share the parent's memory: nothing to hand over
+
     def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
         """One segment, retried with exponential backoff and jitter on the service's transient failures."""
         if not any(ch.isalnum() for ch in spoken_text) or unspeakable(spoken_text, latin=True):

@@ -7,15 +7,15 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
-from ..pinyin import is_han, spoken_syllables
+from ..pinyin import is_han, remember_syllables, spoken_syllables
 from ..voices import VoicePreset
 from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
 
@@ -59,11 +59,17 @@ class OfflineEngine:
         except EngineUnavailableError:
             return False
 
+    @classmethod
+    def prepare(cls, spoken_texts: list[str]) -> Callable[[], None]:
+        """Pronounce every segment in the parent, which has jieba loaded for summarizing, so the
+        workers skip loading the pinyin stage (about half a second each)."""
+        return partial(remember_syllables, {text: spoken_syllables(text) for text in spoken_texts})
+
     def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
         clauses = [c for c in _CLAUSE_RE.findall(spoken_text) if c.strip("，。！？、；：")]
         if not clauses:
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
-        syllables = iter(spoken_syllables("".join(clauses)))  # read in context across the whole segment
+        syllables = iter(spoken_syllables(spoken_text))  # read in context across the whole segment
         pieces: list[np.ndarray] = []
         timings: list[WordBoundary] = []  # one per clause: the model reports no word timings
         position = 0.0
