@@ -75,3 +75,18 @@ def test_cli_pinyin_default_raw_and_stdin():
     assert raw.output.split() == "zong3 li3 shuo1 zeng1 zhang3".split()  # one syllable per Han character, as written
     lines = runner.invoke(app, ["pinyin"], input="银行\n长大\n")
     assert lines.output.splitlines() == ["yin2 hang2", "zhang3 da4"]
+
+
+def test_the_parent_pronounces_and_a_worker_takes_its_syllables(monkeypatch):
+    import pickle
+
+    from briefing import pinyin
+    from briefing.engines.offline import OfflineEngine
+
+    monkeypatch.setattr(pinyin, "_remembered", {})
+    prepared = pickle.loads(pickle.dumps(OfflineEngine.prepare(["银行行长说，", "不要"])))  # as a spawned worker gets it
+    assert pinyin._remembered == {}
+    prepared()
+    assert pinyin._remembered == {"银行行长说，": ["yin2", "hang2", "hang2", "zhang3", "shuo1"], "不要": ["bu2", "yao4"]}
+    pinyin._remembered["不要"] = ["bu4", "yao4"]  # what a worker is handed is what it says
+    assert spoken_syllables("不要") == ["bu4", "yao4"]
