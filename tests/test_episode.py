@@ -174,3 +174,24 @@ def test_full_disk_keeps_the_previous_episode(episode_root: Path, tmp_path: Path
     assert (out / EPISODE_DATE / "episode.mp3").read_bytes() == before
     assert (out / EPISODE_DATE / "episode.json").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_true_peak_limiting_holds_the_peaks_between_samples():
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from briefing.assemble import limit
+
+    rate = 44100
+    # A sine at a quarter of the sample rate, sampled 45 degrees off its crests: every sample is at
+    # 0.707 of the real peak, so a sample-peak limiter sees less than a true-peak meter does.
+    tone = np.sin(2 * np.pi * (rate / 4) * np.arange(rate) / rate + np.pi / 4)
+    ceiling = 0.5
+
+    def true_peak(samples: np.ndarray) -> float:
+        return float(np.max(np.abs(resample_poly(samples, 4, 1)[400:-400])))
+
+    by_samples = limit(tone, ceiling, rate)
+    assert np.max(np.abs(by_samples)) <= ceiling + 1e-9 and true_peak(by_samples) > ceiling * 1.3
+    by_true_peaks = limit(tone, ceiling, rate, true_peak=True)
+    assert true_peak(by_true_peaks) <= ceiling * 1.01
