@@ -25,11 +25,12 @@ def timed(cache: Path, *arguments: str) -> float:
 
 
 def engine_rtf(threads: int) -> float:
+    import datetime as dt
+
+    from briefing.config import Config
     from briefing.engines.offline import OfflineEngine
     from briefing.pipeline import ingest_pages, make_script
-    from briefing.config import Config
     from briefing.voices import VoicePreset
-    import datetime as dt
 
     script = make_script(ingest_pages([PAGE]).articles, Config(), dt.date(2026, 11, 26))
     engine = OfflineEngine(threads=threads)

@@ -45,7 +45,7 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
         start, end = chapter["start"], min(chapter["end"], chapter["start"] + MAX_SECONDS)
         master_and_encode(samples[int(start * EPISODE_RATE) : int(end * EPISODE_RATE)], EPISODE_RATE, clip,
                           target_lufs=TARGET_LUFS, max_true_peak=MAX_TRUE_PEAK, bitrate="128k")
-    published = dt.datetime.fromisoformat(str(manifest.get("published") or manifest["created"])).astimezone(dt.timezone.utc)
+    published = dt.datetime.fromisoformat(str(manifest.get("published") or manifest["created"])).astimezone(dt.UTC)
     base = base_url.rstrip("/")
     items = []
     identity = manifest.get("guid", episode.date)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 with warnings.catch_warnings():
     # pydub warns at import when no ffmpeg is on PATH; it gets imageio-ffmpeg's below.
     warnings.simplefilter("ignore", RuntimeWarning)
@@ -24,6 +25,7 @@ from .errors import AssemblyError
 from .files import write_atomically
 from .measure import Loudness, ffmpeg_exe, measure_loudness
 from .script import Pause, Role, Script
+from .text import split_clauses
 
 EPISODE_RATE = 24000  # the voices' rate; ffmpeg resamples to 44.1 kHz when encoding
 MP3_RATE = 44100
@@ -35,7 +37,6 @@ LOUDNESS_TOLERANCE = 0.5  # LU between the target and what ffmpeg measures in th
 TRUE_PEAK_OVERSAMPLING = 4  # as ITU-R BS.1770 meters do
 PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
 CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
-_CLAUSE_RE = re.compile(r"[^，。！？；：]+[，。！？；：]*")
 INTRO_SPEECH_START = 1.6  # the intro sting plays alone this long, then fades under the voice
 AudioSegment.converter = ffmpeg_exe()
 
@@ -107,7 +108,7 @@ def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CU
     """Transcript lines for one segment: its written text, cut at clauses when the engine's word
     timings say when each clause is heard; otherwise one line for the whole segment."""
     whole = [(0.0, speech.duration, text)]
-    written, said = _clauses(text), _clauses(spoken)
+    written, said = split_clauses(text), split_clauses(spoken)
     if not speech.words or len(written) != len(said):
         return whole
     starts = list(itertools.accumulate(len(c) for c in said))
@@ -129,10 +130,6 @@ def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CU
         else:
             lines.append((min(times), max(times), line))
     return lines
-
-
-def _clauses(text: str) -> list[str]:
-    return [clause for clause in _CLAUSE_RE.findall(text) if clause.strip()]
 
 
 def _chapters(script: Script, cues: list[Cue], total: float) -> list[Chapter]:

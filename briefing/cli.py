@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator, Optional, TypeVar
+from typing import TypeVar
 
 import typer
 
@@ -49,11 +50,11 @@ def _run(action: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
-def _config(path: Optional[Path]) -> Config:
+def _config(path: Path | None) -> Config:
     return _run(lambda: Config.load(path))
 
 
-def _date(value: Optional[str], config: Config) -> dt.date:
+def _date(value: str | None, config: Config) -> dt.date:
     if not value:
         return pipeline.today(config)
     try:
@@ -90,8 +91,8 @@ def ingest(pages: list[Path] = PagesArgument, as_json: bool = typer.Option(False
 
 
 @app.command()
-def normalize(text: Optional[str] = typer.Argument(None, help="Text to normalize; without it, standard input line by line."),
-              config_path: Optional[Path] = ConfigOption) -> None:
+def normalize(text: str | None = typer.Argument(None, help="Text to normalize; without it, standard input line by line."),
+              config_path: Path | None = ConfigOption) -> None:
     """Print the spoken form of a text, as the voice will say it.
 
     Example: briefing normalize "2019—2020年，增长22.6%，热线12345"
@@ -104,9 +105,9 @@ def normalize(text: Optional[str] = typer.Argument(None, help="Text to normalize
 
 
 @app.command()
-def pinyin(text: Optional[str] = typer.Argument(None, help="Text to read; without it, standard input line by line."),
+def pinyin(text: str | None = typer.Argument(None, help="Text to read; without it, standard input line by line."),
            raw: bool = typer.Option(False, "--raw", help="The dictionary reading of each Han character as written: no normalization, lexicon or tone sandhi."),
-           config_path: Optional[Path] = ConfigOption) -> None:
+           config_path: Path | None = ConfigOption) -> None:
     """Print the syllables the offline voice says, TONE3 with 5 for the neutral tone (zhong1 guo2).
 
     Example: briefing pinyin "银行行长说，还要重新调整利率"
@@ -120,9 +121,9 @@ def pinyin(text: Optional[str] = typer.Argument(None, help="Text to read; withou
 
 @app.command()
 def script(pages: list[Path] = PagesArgument,
-           out: Optional[Path] = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
-           date: Optional[str] = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
-           config_path: Optional[Path] = ConfigOption) -> None:
+           out: Path | None = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
+           date: str | None = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
+           config_path: Path | None = ConfigOption) -> None:
     """Write the reviewable spoken script (script.json, script.md) for page files.
 
     Example: briefing script examples/newspaper-page.txt --out /tmp/review
@@ -139,15 +140,15 @@ def script(pages: list[Path] = PagesArgument,
 
 @app.command()
 def daily(pages: list[Path] = PagesArgument,
-          out: Optional[Path] = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
-          date: Optional[str] = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
-          engine: Optional[str] = EngineOption,
-          voice: Optional[str] = VoiceOption,
-          host_voice: Optional[str] = HostVoiceOption,
+          out: Path | None = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
+          date: str | None = typer.Option(None, "--date", help="Episode date, YYYY-MM-DD (default: today)."),
+          engine: str | None = EngineOption,
+          voice: str | None = VoiceOption,
+          host_voice: str | None = HostVoiceOption,
           strict: bool = StrictOption,
-          base_url: Optional[str] = BaseUrlOption,
-          play_on: Optional[str] = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
-          config_path: Optional[Path] = ConfigOption) -> None:
+          base_url: str | None = BaseUrlOption,
+          play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
+          config_path: Path | None = ConfigOption) -> None:
     """Make today's episode from page files: script, audio, MP3 with chapters and transcripts; then the feed.
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
@@ -173,12 +174,12 @@ def daily(pages: list[Path] = PagesArgument,
 
 @app.command()
 def episode(script_file: Path = typer.Argument(..., help="A script.json, possibly edited.", show_default=False),
-            out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: output)."),
-            engine: Optional[str] = EngineOption,
-            voice: Optional[str] = VoiceOption,
-            host_voice: Optional[str] = HostVoiceOption,
+            out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
+            engine: str | None = EngineOption,
+            voice: str | None = VoiceOption,
+            host_voice: str | None = HostVoiceOption,
             strict: bool = StrictOption,
-            config_path: Optional[Path] = ConfigOption) -> None:
+            config_path: Path | None = ConfigOption) -> None:
     """Make the episode from a reviewed script.json; only edited segments are synthesized again.
 
     Example: briefing episode output/2026-11-26/script.json
@@ -192,9 +193,9 @@ def episode(script_file: Path = typer.Argument(..., help="A script.json, possibl
 
 
 @app.command()
-def feed(out: Optional[Path] = typer.Option(None, "--out", help="Output root holding the episode folders (default: output)."),
-         base_url: Optional[str] = BaseUrlOption,
-         config_path: Optional[Path] = ConfigOption) -> None:
+def feed(out: Path | None = typer.Option(None, "--out", help="Output root holding the episode folders (default: output)."),
+         base_url: str | None = BaseUrlOption,
+         config_path: Path | None = ConfigOption) -> None:
     """Rebuild feed.xml and the listening page (index.html) from the episodes on disk.
 
     Example: briefing feed --base-url https://news.example.com/briefing
@@ -205,12 +206,12 @@ def feed(out: Optional[Path] = typer.Option(None, "--out", help="Output root hol
 
 
 @app.command()
-def serve(out: Optional[Path] = typer.Option(None, "--out", help="Output root to serve (default: output)."),
+def serve(out: Path | None = typer.Option(None, "--out", help="Output root to serve (default: output)."),
           host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for phones and speakers on the LAN."),
           port: int = typer.Option(8000, "--port", help="Port to listen on (0: any free port)."),
-          base_url: Optional[str] = BaseUrlOption,
+          base_url: str | None = BaseUrlOption,
           log: bool = typer.Option(False, "--log", help="Print one line per request (client, path, status, range, user agent) to stderr."),
-          config_path: Optional[Path] = ConfigOption) -> None:
+          config_path: Path | None = ConfigOption) -> None:
     """Serve the episodes, feed and listening page over HTTP (Range requests, for podcast apps and speakers).
 
     Example: briefing serve --host 0.0.0.0
@@ -241,8 +242,8 @@ def serve(out: Optional[Path] = typer.Option(None, "--out", help="Output root to
 
 @app.command()
 def speakers(timeout: float = typer.Option(5.0, "--timeout", help="Seconds to listen for devices."),
-             save: Optional[str] = typer.Option(None, "--save", help="Save an alias in briefing.toml: ALIAS=TARGET."),
-             config_path: Optional[Path] = ConfigOption) -> None:
+             save: str | None = typer.Option(None, "--save", help="Save an alias in briefing.toml: ALIAS=TARGET."),
+             config_path: Path | None = ConfigOption) -> None:
     """List the UPnP/DLNA renderers and Cast devices on the network, and the saved aliases.
 
     Example: briefing speakers --save kitchen=upnp:uuid:5b2f…
@@ -268,10 +269,10 @@ def speakers(timeout: float = typer.Option(5.0, "--timeout", help="Seconds to li
 @app.command()
 def play(episode_name: str = typer.Argument("latest", help="'latest' or an episode date (YYYY-MM-DD)."),
          to: str = typer.Option(..., "--to", help="Speaker: an alias, a device name, or upnp:/cast:/ha:/xiaomi: target."),
-         out: Optional[Path] = typer.Option(None, "--out", help="Output root (default: output)."),
-         base_url: Optional[str] = typer.Option(None, "--base-url", help="Address the speaker fetches from (default: the feed's)."),
+         out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
+         base_url: str | None = typer.Option(None, "--base-url", help="Address the speaker fetches from (default: the feed's)."),
          timeout: float = typer.Option(PLAY_TIMEOUT, "--timeout", help="Seconds to wait for the speaker to start playing."),
-         config_path: Optional[Path] = ConfigOption) -> None:
+         config_path: Path | None = ConfigOption) -> None:
     """Play an episode on a speaker; `briefing serve --host 0.0.0.0` must be running for it to fetch from.
 
     Example: briefing play latest --to kitchen
@@ -280,7 +281,7 @@ def play(episode_name: str = typer.Argument("latest", help="'latest' or an episo
     _play(out or Path(config.output_dir), episode_name, to, config, base_url, timeout)
 
 
-def _play(out_root: Path, which: str, target: str, config: Config, base_url: Optional[str], timeout: float) -> None:
+def _play(out_root: Path, which: str, target: str, config: Config, base_url: str | None, timeout: float) -> None:
     from .speakers import check_reachable, episode_media, player_for
 
     media = _run(lambda: episode_media(out_root, which, config, base_url or ""))
@@ -290,13 +291,13 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: Opt
     typer.echo(f"{playback.speaker} ({player.kind}) is {playback.state.lower()}: {media.title} ({media.url}), at {playback.position:.0f}s")
 
 
-def _write_feed(out_root: Path, config: Config, base_url: Optional[str]) -> Path:
+def _write_feed(out_root: Path, config: Config, base_url: str | None) -> Path:
     from .feed import feed_base_url, write_feed
 
     return _run(lambda: write_feed(out_root, config, feed_base_url(out_root, config, base_url or "")))
 
 
-def _voice_config(config: Config, engine: Optional[str], voice: Optional[str], host_voice: Optional[str], strict: bool) -> Config:
+def _voice_config(config: Config, engine: str | None, voice: str | None, host_voice: str | None, strict: bool) -> Config:
     """The config with the command line's voice choices applied."""
     if engine and not voice:
         default_voice = _run(lambda: engine_class(engine, must_be_available=False)).default_voice
@@ -346,7 +347,7 @@ def _progress_bar(total: int) -> Iterator[Callable[[int, int, float], None]]:
 
 @app.command()
 def voices(online: bool = typer.Option(False, "--online", help="List the online service's Chinese voices instead (needs internet)."),
-           config_path: Optional[Path] = ConfigOption) -> None:
+           config_path: Path | None = ConfigOption) -> None:
     """List the voice presets in voices/ (* marks the default), or the online service's Chinese voices.
 
     Example: briefing voices --online

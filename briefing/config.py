@@ -96,7 +96,7 @@ class Config:
     """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
 
     @classmethod
-    def from_dict(cls, data: dict[str, object], source: str = CONFIG_FILE) -> "Config":
+    def from_dict(cls, data: dict[str, object], source: str = CONFIG_FILE) -> Config:
         known = {f.name: f for f in fields(cls)}
         values: dict[str, object] = {}
         for key, value in data.items():
@@ -142,7 +142,7 @@ class Config:
             raise ConfigError(f"{source}: retries, retry_delay and breaker must be >= 0 and timeout >= 1")
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Config":
+    def load(cls, path: Path | None = None) -> Config:
         """Read `path`, or ./briefing.toml when it exists, else the defaults."""
         if path is None:
             path = Path(CONFIG_FILE)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .punctuation import to_chinese_punctuation
+from .text import CJK, HAN, to_chinese_punctuation
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 
@@ -30,8 +30,7 @@ _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in PAGE_FURNITURE))
 
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
 _PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
-_CJK = "\u4e00-\u9fff"
-_NAME = rf"[{_CJK}]{{2,4}}"
+_NAME = rf"[{HAN}]{{2,4}}"
 _BYLINE_LINE_RE = re.compile(
     rf"^(?:(?:本报)?(?:记者|通讯员|实习生|特约记者)\s*)?{_NAME}(?:\s+(?:(?:记者|通讯员)\s*)?{_NAME}){{0,2}}$"
 )
@@ -118,7 +117,7 @@ def _looks_like_text(text: str) -> bool:
 
 def _mostly_common_hanzi(text: str) -> bool:
     """Big5 or Shift-JIS bytes also decode as GB18030, but into rare characters outside GB2312."""
-    hanzi = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    hanzi = re.findall(f"[{CJK}]", text)
     if not hanzi:
         return True
     common = 0

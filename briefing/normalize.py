@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .pinyin import characters_for
-from .punctuation import CJK, to_chinese_punctuation
+from .text import CJK, SPOKEN_PUNCTUATION, to_chinese_punctuation
 
 DIGIT_NAMES = "零一二三四五六七八九"
 # Digits read one by one in codes, rooms and bus numbers use 幺 for 1, as announcers do.
@@ -26,7 +26,6 @@ LETTER_NAMES = {
 }
 
 # What may remain in spoken text: Chinese characters and the pauses engines understand.
-SPOKEN_PUNCTUATION = "，。！？、；："
 _UNSPEAKABLE_RE = re.compile(rf"[^{CJK}{SPOKEN_PUNCTUATION}]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 PINYIN_READING_RE = re.compile(r"[a-z]+[1-5](?: +[a-z]+[1-5])*")
@@ -50,7 +49,7 @@ class Lexicon:
         self._spoken = {_lexicon_key(entry.written): entry.spoken for entry in self.entries}
 
     @classmethod
-    def load(cls, path: Path) -> "Lexicon":
+    def load(cls, path: Path) -> Lexicon:
         """Read a TSV of `written<TAB>spoken<TAB>note`; '#' lines and a header row are skipped.
 
         `spoken` is either characters the voice reads right (`单县	善县`) or TONE3 pinyin, one syllable
@@ -209,8 +208,8 @@ def _apply_news_rules(text: str) -> str:
     # Squared and cubed units wetext does not know in every spelling.
     text = text.replace("㎡", "平方米").replace("m²", "平方米").replace("m2", "平方米").replace("km²", "平方公里")
     text = text.replace("m³", "立方米").replace("㎞", "公里")
-    text = re.sub(rf"(?<=\d)\s*km(?![A-Za-z])", "公里", text)
-    text = re.sub(rf"(?<=\d)\s*kg(?![A-Za-z])", "公斤", text)
+    text = re.sub(r"(?<=\d)\s*km(?![A-Za-z])", "公里", text)
+    text = re.sub(r"(?<=\d)\s*kg(?![A-Za-z])", "公斤", text)
     # Lower-case units that would otherwise be spelled as letters ('5G' the network stays a letter).
     text = re.sub(r"(?<=\d)\s*(mg|μg|ug|g|ml|mL|L)(?![A-Za-z])", lambda m: _SMALL_UNITS[m.group(1)], text)
     text = re.sub(r"(?<=\d)\s*[kK][mM]/[hH]", "公里每小时", text)
@@ -238,7 +237,7 @@ def _read_asides_and_marks(text: str) -> str:
     text = re.sub(r"(——|—|–|―)+", "，", text)
     text = re.sub(r"(?<=[A-Za-z])\s*&\s*(?=[A-Za-z])", "和", text)
     text = text.replace("&", "和").replace("+", "加").replace("@", "艾特")
-    text = re.sub(r"(?<=[\d%])\s*/\s*(?=[{CJK}])".format(CJK=CJK), "每", text)
+    text = re.sub(rf"(?<=[\d%])\s*/\s*(?=[{CJK}])", "每", text)
     text = re.sub(rf"(?<=[{CJK}])\s*/\s*(?=[{CJK}])", "或", text)
     return text
 

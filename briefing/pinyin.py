@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .text import HAN, count_han, is_han
 
 if TYPE_CHECKING:
     import numpy as np
 
-HAN = "\u4e00-\u9fa5"  # the characters the offline voice has syllables for
 # Changes whenever this module does, so cached audio made with other readings is not reused.
 PRONUNCIATION_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-_HAN_RE = re.compile(f"[{HAN}]")
 # Below this confidence g2pM defers to a dictionary phrase around the character (tuned on CPP dev:
 # 0.9 scores 0.9763, 0.99 0.9777, 0.999 0.9785; always deferring 0.9739).
 PHRASE_OVERRIDE_BELOW = 0.999
@@ -87,13 +88,9 @@ FIXED_READINGS = {
 }
 
 
-def is_han(char: str) -> bool:
-    return bool(_HAN_RE.fullmatch(char))
-
-
 def dictionary_readings(text: str) -> list[str]:
     """One syllable per Han character of `text`, in order, as the dictionary reads it in context."""
-    if not _HAN_RE.search(text):
+    if not count_han(text):
         return []
     phrase = _phrase_readings(text)
     model = _polyphone_model()

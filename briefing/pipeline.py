@@ -151,7 +151,7 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
     final_dir = out_root / script.date.isoformat()
     number = _episode_number(out_root, final_dir)
     previous = _manifest(final_dir)
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     try:
         out_root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{script.date.isoformat()}-", dir=out_root))

@@ -13,12 +13,12 @@ from .config import Config
 from .errors import ScriptError
 from .files import write_atomically
 from .normalize import Lexicon, to_spoken
-from .summarize import Summary, split_sentences
+from .summarize import Summary
+from .text import split_clauses, split_sentences, strip_marks
 
 # The offline engine's frontend handles at most this many characters well in one call.
 MAX_SPOKEN_CHARS = 60
 WEEKDAYS = "一二三四五六日"
-_CLAUSE_RE = re.compile(r"[^，；：]+[，；：]*|[，；：]+")
 
 
 class Role(str, Enum):
@@ -150,44 +150,39 @@ class _Speaker:
     def segments(self, text: str, story: int | None, role: Role, last_pause: Pause) -> list[Segment]:
         pieces: list[tuple[str, str, Pause]] = []
         for sentence in split_sentences(text):
-            clauses = [(c, self.spoken(c)) for c in _clauses(sentence)]
-            packed = _pack(clauses)
+            # Within a sentence a segment may end at a comma, a semicolon or a colon, never at '、'.
+            clauses = [(c, self.spoken(c)) for c in split_clauses(sentence, "，；：")]
+            packed = self._pack(clauses)
             for n, (written, spoken) in enumerate(packed):
                 pieces.append((written, spoken, Pause.SENTENCE if n == len(packed) - 1 else Pause.CLAUSE))
-        pieces = [piece for piece in pieces if piece[1].strip("，。！？、；：")]
+        pieces = [piece for piece in pieces if strip_marks(piece[1])]
         if pieces:
             written, spoken, _ = pieces[-1]
             pieces[-1] = (written, spoken, last_pause)
         return [Segment(story, role, written, spoken, pause) for written, spoken, pause in pieces]
 
+    def _pack(self, clauses: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Join neighbouring clauses while the spoken text stays within MAX_SPOKEN_CHARS."""
+        packed: list[tuple[str, str]] = []
+        for written, spoken in self._split_long(clauses):
+            if packed and len(packed[-1][1]) + len(spoken) <= MAX_SPOKEN_CHARS:
+                packed[-1] = (packed[-1][0] + written, packed[-1][1] + spoken)
+            else:
+                packed.append((written, spoken))
+        return packed
 
-def _clauses(sentence: str) -> list[str]:
-    return [clause for clause in _CLAUSE_RE.findall(sentence) if clause]
-
-
-def _pack(clauses: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Join neighbouring clauses while the spoken text stays within MAX_SPOKEN_CHARS."""
-    packed: list[tuple[str, str]] = []
-    for written, spoken in _split_long(clauses):
-        if packed and len(packed[-1][1]) + len(spoken) <= MAX_SPOKEN_CHARS:
-            packed[-1] = (packed[-1][0] + written, packed[-1][1] + spoken)
-        else:
-            packed.append((written, spoken))
-    return packed
-
-
-def _split_long(clauses: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A clause too long for one segment is cut at '、', else between words."""
-    result: list[tuple[str, str]] = []
-    for written, spoken in clauses:
-        if len(spoken) <= MAX_SPOKEN_CHARS:
-            result.append((written, spoken))
-            continue
-        parts = re.findall(r"[^、]+、?", written)
-        if len(parts) == 1:
-            parts = _word_halves(written)
-        result.extend(_split_long([(part, to_spoken(part)) for part in parts]))
-    return result
+    def _split_long(self, clauses: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """A clause too long for one segment is cut at '、', else between words."""
+        result: list[tuple[str, str]] = []
+        for written, spoken in clauses:
+            if len(spoken) <= MAX_SPOKEN_CHARS:
+                result.append((written, spoken))
+                continue
+            parts = split_clauses(written, "、")
+            if len(parts) == 1:
+                parts = _word_halves(written)
+            result.extend(self._split_long([(part, self.spoken(part)) for part in parts]))
+        return result
 
 
 def _word_halves(text: str) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from aiohttp import web
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .ingest import Article
+from .text import split_sentences
 
 # Mandarin news voices say about 4 to 5 characters a second; the offline voice measures 4.6.
 DEFAULT_CHARS_PER_SECOND = 4.6
 DEFAULT_STORY_SECONDS = 45.0
 
-_SENTENCE_RE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）]*|$)")
 # Sentences that carry no news for a listener.
 _ATTENDANCE_RE = re.compile(r"(参加|出席|陪同|列席)(了)?(活动|会议|调研|座谈|仪式|考察|检查)?[。！]?$|^(会议|会上)?还(研究|讨论|审议)了其他")
 _STOP_WORDS = frozenset(
@@ -54,11 +54,6 @@ class Summary:
     @property
     def text(self) -> str:
         return "".join(self.sentences)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split on Chinese terminal punctuation, keeping closing quotes with their sentence."""
-    return [sentence.strip() for sentence in _SENTENCE_RE.findall(text) if sentence.strip()]
 
 
 def summarize(article: Article, target: SummaryTarget = SummaryTarget()) -> Summary:

@@ -9,10 +9,10 @@ import multiprocessing
 import os
 import wave
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class SynthesisReport:
     reused: int
     synthesized: int
     voices: tuple[str, ...]  # the preset that made each segment
-    fallbacks: tuple["Fallback", ...] = ()
+    fallbacks: tuple[Fallback, ...] = ()
 
     @property
     def segments_per_voice(self) -> dict[str, int]:

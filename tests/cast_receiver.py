@@ -37,7 +37,7 @@ class LocalCastReceiver:
     messages: list[tuple[str, str]] = field(default_factory=list)  # (namespace, type) of everything received
     port: int = 0
 
-    def __enter__(self) -> "LocalCastReceiver":
+    def __enter__(self) -> LocalCastReceiver:
         key, cert = self.workdir / "cast.key", self.workdir / "cast.crt"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=cast.local",
                         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)

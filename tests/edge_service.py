@@ -59,7 +59,7 @@ class LocalEdgeService:
     requests: list[Request] = field(default_factory=list)
     url: str = ""
 
-    def __enter__(self) -> "LocalEdgeService":
+    def __enter__(self) -> LocalEdgeService:
         app = web.Application()
         app.router.add_get("/edge/v1", self._synthesis)
         app.router.add_get("/voices/list", self._voice_list)

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from briefing.cli import app
 from briefing.errors import ConfigError
-from briefing.normalize import Lexicon, LexiconEntry, to_spoken
+from briefing.normalize import Lexicon, to_spoken
 from briefing.pinyin import characters_for, dictionary_readings, spoken_syllables
 
 

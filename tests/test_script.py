@@ -7,9 +7,10 @@ import pytest
 
 from briefing.config import Config
 from briefing.errors import ScriptError
-from briefing.normalize import unspeakable
+from briefing.normalize import Lexicon, LexiconEntry, unspeakable
 from briefing.pipeline import ingest_pages, make_script
-from briefing.script import MAX_SPOKEN_CHARS, Role, read_script, write_script
+from briefing.script import MAX_SPOKEN_CHARS, Role, build_script, read_script, write_script
+from briefing.summarize import Summary
 
 from .conftest import EXAMPLE_PAGE, TEST_PAGES
 
@@ -79,3 +80,14 @@ def test_broken_script_file_is_a_clear_error(tmp_path: Path):
     path.write_text('{"programme": "x"}', encoding="utf-8")
     with pytest.raises(ScriptError, match="not a briefing script"):
         read_script(path)
+
+
+def test_a_lexicon_name_is_read_right_inside_a_clause_too_long_for_one_segment():
+    lexicon = Lexicon([LexiconEntry("单县", "善县")])
+    # 70 characters with no comma: the script cuts it between words, and each part keeps the lexicon.
+    long_clause = "单县" + "农业农村局组织技术人员深入田间地头" * 4 + "指导农户开展秋播工作。"
+    script = build_script([Summary("单县秋播", (long_clause,))], DATE, Config(), lexicon)
+    story = [s for s in script.segments if s.story == 1 and s.role == Role.BODY]
+    assert len(story) >= 2 and all(len(s.spoken) <= MAX_SPOKEN_CHARS for s in story)
+    assert story[0].spoken.startswith("善县农业农村局")
+    assert "单县" not in "".join(s.spoken for s in script.segments)

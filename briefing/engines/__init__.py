@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
+from ..text import count_han
 from ..voices import VoicePreset
 
 
@@ -103,7 +105,7 @@ def create_engine(name: str, settings: EngineSettings | None = None) -> Engine:
 
 def check_audio(audio: SpeechAudio, spoken: str, seconds_per_character: float = 0.06) -> SpeechAudio:
     """Reject audio that is silent, too short for its text, or shorter than the words it reports."""
-    characters = sum(1 for ch in spoken if "\u4e00" <= ch <= "\u9fff") or len(spoken)
+    characters = count_han(spoken) or len(spoken)
     if audio.samples.size == 0 or float(np.max(np.abs(audio.samples))) < 0.01:
         raise SynthesisError(f"The engine returned silence for {spoken[:20]!r}")
     if audio.duration < characters * seconds_per_character:

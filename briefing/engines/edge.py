@@ -64,7 +64,7 @@ class EdgeEngine:
                 time.sleep(min(MAX_BACKOFF, max(backoff, asked_to_wait)))
             try:
                 return self._validated(asyncio.run(self._request(spoken_text, voice)), spoken_text, voice)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, EdgeTTSException, SynthesisError, AssemblyError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError, EdgeTTSException, SynthesisError, AssemblyError) as exc:
                 problems.append(describe_failure(exc))
                 asked_to_wait = retry_after(exc)
         raise SynthesisError(f"{voice.voice}: gave up after {len(problems)} attempts ({'; '.join(dict.fromkeys(problems))})")
@@ -148,7 +148,7 @@ def chinese_voices() -> list[dict[str, str]]:
     use_endpoint(os.environ.get(ENDPOINT_VARIABLE, ""))
     try:
         voices = asyncio.run(edge_tts.list_voices())
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise EngineUnavailableError(f"Cannot list the online voices ({describe_failure(exc)}); is this machine online?") from None
     return sorted(({key: str(v.get(key, "")) for key in ("ShortName", "Gender", "Locale", "FriendlyName")}
                    for v in voices if str(v.get("Locale", "")).startswith("zh-")), key=lambda v: v["ShortName"])

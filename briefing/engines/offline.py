@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
-from ..pinyin import PRONUNCIATION_VERSION, is_han, remember_syllables, spoken_syllables
+from ..pinyin import PRONUNCIATION_VERSION, remember_syllables, spoken_syllables
+from ..text import CLAUSE_MARKS, is_han, split_clauses, strip_marks
 from ..voices import VoicePreset
 from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
 
 SAMPLE_RATE = 24000
 # Punctuation inside a segment: the model ignores it, so each clause is synthesized on its own.
-_CLAUSE_RE = re.compile(r"[^，。！？、；：]+[，。！？、；：]*")
 _INNER_PAUSE = {"、": 0.12, "，": 0.2, "；": 0.3, "：": 0.25, "。": 0.3, "！": 0.3, "？": 0.3}
 # The acoustic model overflows its 2048 mel frames past about 150 characters.
 MAX_CLAUSE_CHARS = 120
@@ -66,7 +66,7 @@ class OfflineEngine:
         return partial(remember_syllables, {text: spoken_syllables(text) for text in spoken_texts})
 
     def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
-        clauses = [c for c in _CLAUSE_RE.findall(spoken_text) if c.strip("，。！？、；：")]
+        clauses = [c for c in split_clauses(spoken_text) if strip_marks(c)]
         if not clauses:
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
         syllables = iter(spoken_syllables(spoken_text))  # read in context across the whole segment
@@ -74,7 +74,7 @@ class OfflineEngine:
         timings: list[WordBoundary] = []  # one per clause: the model reports no word timings
         position = 0.0
         for clause in clauses:
-            words = clause.rstrip("，。！？、；：")
+            words = clause.rstrip(CLAUSE_MARKS)
             if len(words) > MAX_CLAUSE_CHARS:
                 raise SynthesisError(f"Clause of {len(words)} characters is too long for the offline voice: {words[:20]}…")
             chars = [char for char in words if is_han(char)]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from ..config import Config

@@ -39,7 +39,7 @@ async def _discover(timeout: float) -> list[Speaker]:
     for udn, location in locations.items():
         try:
             device = await factory.async_create_device(location)
-        except (UpnpError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, UpnpError, OSError):
             continue
         speakers.append(Speaker(device.friendly_name, "upnp", location, f"upnp:{udn}"))
     return speakers
@@ -72,7 +72,7 @@ class UpnpPlayer:
         location = await self._location()
         try:
             device = await UpnpFactory(AiohttpRequester(timeout=10), non_strict=True).async_create_device(location)
-        except (UpnpError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, UpnpError, OSError) as exc:
             raise SpeakerError(f"The renderer at {location} did not answer ({exc})") from None
         if not device.has_service(AV_TRANSPORT):
             raise SpeakerError(f"{device.friendly_name} is not a media renderer (no AVTransport service)")
@@ -84,7 +84,7 @@ class UpnpPlayer:
             return await _until_playing(transport, name, timeout)
         except UpnpActionError as exc:
             raise SpeakerError(f"{name} refused to play {media.url}: UPnP error {exc.error_code} {exc.error_desc or ''}".rstrip()) from None
-        except (UpnpError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, UpnpError, OSError) as exc:
             raise SpeakerError(f"Lost contact with {name} ({exc})") from None
 
 

@@ -1,0 +1,68 @@
+"""Text: what counts as Chinese, the punctuation a voice pauses at, and how text splits into
+sentences and clauses. Every stage asks this module, so the script, the engines and the transcript
+always cut a text at the same places."""
+
+from __future__ import annotations
+
+import re
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # a character class: CJK ideographs with extension A and compatibility
+HAN = "\u4e00-\u9fa5"  # the common ideographs: the ones the offline voice has syllables for
+SENTENCE_END = "。！？"
+CLAUSE_MARKS = "，。！？、；："  # a voice pauses at each; nothing else is left in spoken text
+SPOKEN_PUNCTUATION = CLAUSE_MARKS
+_HAN_RE = re.compile(f"[{HAN}]")
+_CJK_RE = re.compile(f"[{CJK}]")
+_SENTENCE_RE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）]*|$)")
+
+
+def is_han(char: str) -> bool:
+    return bool(_HAN_RE.fullmatch(char))
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK_RE.search(text) is not None
+
+
+def count_han(text: str) -> int:
+    return len(_HAN_RE.findall(text))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split on Chinese terminal punctuation, keeping closing quotes with their sentence."""
+    return [sentence.strip() for sentence in _SENTENCE_RE.findall(text) if sentence.strip()]
+
+
+def split_clauses(text: str, marks: str = CLAUSE_MARKS) -> list[str]:
+    """Cut after each run of `marks`, keeping the marks with the clause before them; joined, they give back `text`
+    less any blank pieces."""
+    clauses = re.findall(f"[^{marks}]+[{marks}]*|[{marks}]+", text)
+    return [clause for clause in clauses if clause.strip()]
+
+
+def strip_marks(text: str) -> str:
+    """`text` without the clause marks at its ends."""
+    return text.strip(CLAUSE_MARKS)
+
+
+_ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
+_NEXT_TO_CJK = re.compile(rf"(?<=[{CJK}])\s*([,;:?!()])|([,;:?!()])\s*(?=[{CJK}])")
+# '.' is a full stop only between Chinese characters or at the end after one.
+_FULL_STOP = re.compile(rf"(?<=[{CJK}])\.(?=[{CJK}“”]|\s*$)")
+_BEFORE_BREAK = re.compile(r"(?<=[%‰℃\w])([,;:?!])(?=\s|$)")
+_PAREN_PAIR = re.compile(rf"\(([^()]*[{CJK}][^()]*)\)")
+
+
+def to_chinese_punctuation(text: str) -> str:
+    """'10日下午,区委书记' -> '10日下午，区委书记'; digits such as '1,800' or '10:30' are kept."""
+    text = _PAREN_PAIR.sub(r"（\1）", text)
+
+    def replace(match: re.Match[str]) -> str:
+        mark = match.group(1) or match.group(2)
+        return _ASCII_TO_CHINESE[mark]
+
+    text = _NEXT_TO_CJK.sub(replace, text)
+    if re.search(f"[{CJK}]", text):
+        # In Chinese text a mark before a space or the line's end ends a clause ('8.2%,').
+        text = _BEFORE_BREAK.sub(replace, text)
+    return _FULL_STOP.sub("。", text)
