@@ -25,12 +25,12 @@ from benchmarks.polyphones import pypinyin_defaults  # noqa: E402
 from briefing.config import Config  # noqa: E402
 from briefing.engines.offline import OfflineEngine  # noqa: E402
 from briefing.pinyin import remember_syllables  # noqa: E402
-from briefing.pipeline import ingest_pages, make_script, synthesis_settings, voice_chains  # noqa: E402
+from briefing.pipeline import ingest_pages, make_script, preset_chains, synthesis_settings  # noqa: E402
 from briefing.synthesize import SegmentCache, synthesize_segments  # noqa: E402
 
 
 def with_pypinyin(spoken_texts: list[str]):  # type: ignore[no-untyped-def]
-    return partial(remember_syllables, {text: pypinyin_defaults(text) for text in spoken_texts})
+    return {text: partial(remember_syllables, {text: pypinyin_defaults(text)}) for text in spoken_texts}
 
 
 def cold_synthesis(script, config: Config, reader: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -40,7 +40,7 @@ def cold_synthesis(script, config: Config, reader: str) -> tuple[float, float]: 
     try:
         with tempfile.TemporaryDirectory() as cache:
             started = time.perf_counter()
-            report = synthesize_segments(list(script.segments), voice_chains(script, config), SegmentCache(Path(cache)),
+            report = synthesize_segments(list(script.segments), preset_chains(script, config), SegmentCache(Path(cache)),
                                          synthesis_settings(config))
             return time.perf_counter() - started, sum(audio.duration for audio in report.audio)
     finally:

@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .assemble import EPISODE_RATE, master_and_encode
+from .episode import EPISODE_FILE, PublishedEpisode
 from .errors import OutputError
-from .feed import PublishedEpisode
 from .files import write_atomically
 from .measure import decode
 
@@ -30,34 +30,34 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
     """Clips for the episode's first five stories (made once) and alexa.json pointing at them."""
     manifest = episode.manifest
     folder = out_root / episode.folder
-    stories = [c for c in manifest["chapters"] if c.get("story") is not None][:MAX_ITEMS]
+    stories = manifest.story_chapters[:MAX_ITEMS]
     if not stories:
         raise OutputError(f"{folder}: the episode has no story chapters to make Flash Briefing items from")
     clips = folder / CLIP_FOLDER
     clips.mkdir(exist_ok=True)
     samples = None
     for chapter in stories:
-        clip = clips / f"story-{chapter['story']}.mp3"
-        if clip.exists() and clip.stat().st_mtime >= (folder / "episode.json").stat().st_mtime:
+        clip = clips / f"story-{chapter.story}.mp3"
+        if clip.exists() and clip.stat().st_mtime >= (folder / EPISODE_FILE).stat().st_mtime:
             continue
         if samples is None:
-            samples = decode(folder / manifest["audio"]["file"], EPISODE_RATE)
-        start, end = chapter["start"], min(chapter["end"], chapter["start"] + MAX_SECONDS)
+            samples = decode(folder / manifest.audio_file, EPISODE_RATE)
+        start, end = chapter.start, min(chapter.end, chapter.start + MAX_SECONDS)
         master_and_encode(samples[int(start * EPISODE_RATE) : int(end * EPISODE_RATE)], EPISODE_RATE, clip,
                           target_lufs=TARGET_LUFS, max_true_peak=MAX_TRUE_PEAK, bitrate="128k")
-    published = dt.datetime.fromisoformat(str(manifest.get("published") or manifest["created"])).astimezone(dt.UTC)
+    published = manifest.published_time.astimezone(dt.UTC)
     base = base_url.rstrip("/")
     items = []
-    identity = manifest.get("guid", episode.date)
+    identity = manifest.guid or episode.date
     for order, chapter in enumerate(stories):
         # Alexa reads the newest item first: the first story gets the latest time.
         updated = published - dt.timedelta(seconds=order)
         items.append({
-            "uid": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, '{}/story/{}'.format(identity, chapter['story']))}",
+            "uid": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{identity}/story/{chapter.story}')}",
             "updateDate": updated.strftime("%Y-%m-%dT%H:%M:%S.0Z"),
-            "titleText": chapter["title"],
+            "titleText": chapter.title,
             "mainText": "",
-            "streamUrl": f"{base}/{quote(episode.folder)}/{CLIP_FOLDER}/story-{chapter['story']}.mp3",
+            "streamUrl": f"{base}/{quote(episode.folder)}/{CLIP_FOLDER}/story-{chapter.story}.mp3",
             "redirectionUrl": f"{base}/#{episode.date}",
         })
     path = out_root / ALEXA_FILE

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import json
 import math
-import re
 import subprocess
 import tempfile
 import warnings
@@ -21,8 +19,8 @@ with warnings.catch_warnings():
     from pydub import AudioSegment
 
 from .engines import SpeechAudio
+from .episode import Chapter, Cue
 from .errors import AssemblyError
-from .files import write_atomically
 from .measure import Loudness, ffmpeg_exe, measure_loudness
 from .script import Pause, Role, Script
 from .text import split_clauses
@@ -39,25 +37,6 @@ PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, 
 CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
 INTRO_SPEECH_START = 1.6  # the intro sting plays alone this long, then fades under the voice
 AudioSegment.converter = ffmpeg_exe()
-
-
-@dataclass(frozen=True)
-class Cue:
-    """When one segment is heard, with its written text (for transcripts)."""
-
-    start: float
-    end: float
-    text: str
-    story: int | None
-    role: str
-
-
-@dataclass(frozen=True)
-class Chapter:
-    start: float
-    end: float
-    title: str
-    story: int | None
 
 
 @dataclass(frozen=True)
@@ -284,45 +263,6 @@ def _run_ffmpeg(arguments: list[str]) -> None:
         if "No space left" in message:
             raise AssemblyError(f"The disk is full while encoding {arguments[-1]}; free some space and run again (the segment cache is kept)")
         raise AssemblyError(f"ffmpeg failed on {arguments[-1]}: {message}")
-
-
-def write_transcripts(cues: tuple[Cue, ...], directory: Path) -> None:
-    """transcript.srt and transcript.vtt with the written text at the real segment times."""
-    srt = []
-    vtt = ["WEBVTT", ""]
-    for n, cue in enumerate(cues, start=1):
-        srt += [str(n), f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}", cue.text, ""]
-        vtt += [f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}", cue.text, ""]
-    write_atomically(directory / "transcript.srt", "\n".join(srt).encode("utf-8"))
-    write_atomically(directory / "transcript.vtt", "\n".join(vtt).encode("utf-8"))
-
-
-_VTT_CUE_RE = re.compile(r"^(\d+):(\d\d):(\d\d\.\d{3}) --> (\d+):(\d\d):(\d\d\.\d{3})\n(.+)$", re.M)
-
-
-def read_vtt(path: Path) -> list[tuple[float, float, str]]:
-    """The (start, end, text) cues of a transcript.vtt that write_transcripts made."""
-    return [(int(h1) * 3600 + int(m1) * 60 + float(s1), int(h2) * 3600 + int(m2) * 60 + float(s2), text)
-            for h1, m1, s1, h2, m2, s2, text in _VTT_CUE_RE.findall(path.read_text(encoding="utf-8"))]
-
-
-def clock(seconds: float) -> str:
-    """'MM:SS', as chapter lists show times."""
-    return f"{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
-
-
-def _timestamp(seconds: float, separator: str) -> str:
-    millis = int(round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def write_chapters_json(chapters: tuple[Chapter, ...], directory: Path) -> None:
-    """Podcasting 2.0 JSON chapters."""
-    data = {"version": "1.2.0", "chapters": [{"startTime": c.start, "endTime": c.end, "title": c.title} for c in chapters]}
-    write_atomically(directory / "chapters.json", json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def write_tags(mp3: Path, *, title: str, programme: str, author: str, date: str, number: int, cover_jpeg: bytes,

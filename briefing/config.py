@@ -1,58 +1,73 @@
-"""Config: the programme's name, wording and defaults, read from briefing.toml."""
+"""Config: what a user may set in briefing.toml, in sections, each validated when it is made.
+
+briefing.toml may name each setting flat (`programme = "…"`, as older files do) or inside its
+section's table (`[wording]`, `[feed]`, `[synthesis]`, `[paths]`); `[speakers]` is a table of
+aliases. Every setting has a working default, defined once here.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import string
 import tomllib
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
 CONFIG_FILE = "briefing.toml"
 BASE_URL_RE = re.compile(r"^https?://[^/\s]+")  # http(s)://host[:port][/path]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PORT = 8000  # where `briefing serve` listens unless told otherwise
+DEFAULT_BASE_URL = f"http://127.0.0.1:{PORT}"
+STORY_SECONDS = 45.0
+CHARS_PER_SECOND = 4.6  # Mandarin news voices say 4 to 5 characters a second; the offline voice measures 4.6
 
 
-def read_toml(path: Path, what: str) -> dict[str, object]:
+def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Parse a TOML file; an unreadable or invalid one is a ConfigError naming the file."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: {what} is not UTF-8 text; save it as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not (low <= value <= high):  # also catches nan
+        raise ConfigError(f"invalid {name} {value}: expected {low:g}..{high:g}")
+
+
+def _check_template(name: str, template: str, allowed: set[str]) -> None:
+    try:
+        used = {field_name for _, field_name, _, _ in string.Formatter().parse(template) if field_name is not None}
+    except ValueError as exc:
+        raise ConfigError(f"invalid {name} {template!r}: {exc}; write a literal brace as {{{{ or }}}}") from None
+    unknown = used - allowed
+    if unknown:
+        raise ConfigError(f"invalid {name} {template!r}: unknown placeholder {{{sorted(unknown)[0]}}}; "
+                          f"known: {', '.join('{' + name + '}' for name in sorted(allowed))}")
+
+
 @dataclass(frozen=True)
-class Config:
-    """Everything a user may set in briefing.toml; every field has a working default."""
+class WordingConfig:
+    """What the programme says, how long each story runs, and which day is today."""
 
     programme: str = "每日新闻简报"
     """Programme name, said in the intro and outro and used as artist and album."""
-    author: str = "briefing"
-    """Who makes the programme (ID3 artist, feed author and owner)."""
-    description: str = "每天早上几分钟，听完今天的本地新闻。由 briefing 自动生成。"
-    """The programme's description in the feed and on the page."""
-    owner_email: str = ""
-    """Contact e-mail for itunes:owner and podcast:locked (Apple asks for one before listing a show)."""
-    website: str = ""
-    """The programme's web page (default: the page `briefing serve` shows)."""
-    base_url: str = ""
-    """Public address of the output folder, e.g. https://news.example.com/briefing (default: what the feed has, else http://127.0.0.1:8000)."""
-    feed_episodes: int = 30
-    """How many of the newest episodes the feed and the page list."""
-    locked: bool = False
-    """podcast:locked: true asks other podcast platforms not to import the feed."""
-    alexa: bool = False
-    """Also write alexa.json, an Alexa Flash Briefing feed with a -14 LUFS clip per story (needs a public HTTPS base_url)."""
     timezone: str = "Asia/Shanghai"
     """Time zone that decides what 'today' is."""
-    story_seconds: float = 45.0
+    story_seconds: float = STORY_SECONDS
     """Target length of each story's summary, in seconds of speech."""
-    chars_per_second: float = 4.6
+    chars_per_second: float = CHARS_PER_SECOND
     """Speaking rate used to turn seconds into characters (the offline voice measures 4.6)."""
     max_stories: int = 0
     """Read at most this many stories (0: all)."""
@@ -66,20 +81,58 @@ class Config:
     """Said before the last story's title."""
     outro: str = "以上就是今天的{programme}。感谢收听，我们明天再见。"
     """Outro wording; {programme} is filled in."""
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"unknown timezone {self.timezone!r}: expected an IANA name such as Asia/Shanghai") from None
+        _check_range("story_seconds", self.story_seconds, 1, 600)
+        _check_range("chars_per_second", self.chars_per_second, 1, 12)
+        _check_range("max_stories", self.max_stories, 0, 1000)
+        _check_template("intro", self.intro, {"programme", "date", "weekday", "count"})
+        _check_template("outro", self.outro, {"programme"})
+        if not self.transitions:
+            raise ConfigError("transitions must name at least one phrase")
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """How the programme presents itself in the feed, on the page and to Alexa."""
+
+    author: str = "briefing"
+    """Who makes the programme (ID3 artist, feed author and owner)."""
+    description: str = "每天早上几分钟，听完今天的本地新闻。由 briefing 自动生成。"
+    """The programme's description in the feed and on the page."""
+    owner_email: str = ""
+    """Contact e-mail for itunes:owner and podcast:locked (Apple asks for one before listing a show)."""
+    website: str = ""
+    """The programme's web page (default: the page `briefing serve` shows)."""
+    base_url: str = ""
+    """Public address of the output folder, e.g. https://news.example.com/briefing (default: what the feed has, else DEFAULT_BASE_URL)."""
+    feed_episodes: int = 30
+    """How many of the newest episodes the feed and the page list."""
+    locked: bool = False
+    """podcast:locked: true asks other podcast platforms not to import the feed."""
+    alexa: bool = False
+    """Also write alexa.json, an Alexa Flash Briefing feed with a -14 LUFS clip per story (needs a public HTTPS base_url)."""
+
+    def __post_init__(self) -> None:
+        _check_range("feed_episodes", self.feed_episodes, 1, 10000)
+        if self.base_url and not BASE_URL_RE.match(self.base_url):
+            raise ConfigError(f"invalid base_url {self.base_url!r}: expected http://host[:port][/path] or https://...")
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """Which voice presets read, and how hard synthesis tries."""
+
     voice: str = "offline"
     """Voice preset (a file in voices/) that reads the stories, and everything else unless host_voice is set."""
     host_voice: str = ""
     """Two-voice layout: the preset for the intro, rundown, transitions and outro (empty: `voice`)."""
     strict: bool = False
     """Fail instead of using a preset's fallback voice when a segment cannot be made."""
-    output_dir: str = "output"
-    """Where episodes are written, one folder per date."""
-    cache_dir: str = ""
-    """Segment cache; empty means $BRIEFING_CACHE_DIR or ~/.cache/briefing."""
-    voices_dir: str = ""
-    """Folder of voice presets and the lexicon; empty means ./voices, else the bundled one."""
-    lexicon: str = "lexicon.tsv"
-    """Pronunciation lexicon file name inside voices_dir."""
     workers: int = 0
     """Synthesis processes for the offline engine (0: one per core)."""
     connections: int = 4
@@ -92,63 +145,34 @@ class Config:
     """Online engine: seconds without data before a request is abandoned."""
     breaker: int = 5
     """After this many segments in a row fail, the rest of the episode goes straight to the fallback (0: never)."""
-    speakers: dict[str, str] = field(default_factory=dict)
-    """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
 
-    @classmethod
-    def from_dict(cls, data: dict[str, object], source: str = CONFIG_FILE) -> Config:
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, object] = {}
-        for key, value in data.items():
-            if key not in known:
-                raise ConfigError(f"{source}: unknown setting '{key}'; known settings: {', '.join(known)}")
-            spec = known[key]
-            default = spec.default if spec.default is not MISSING else spec.default_factory()  # type: ignore[misc]
-            if isinstance(default, dict):
-                if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-                    raise ConfigError(f"{source}: '{key}' must be a table of names to strings, got {value!r}")
-            elif isinstance(default, tuple):
-                if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-                    raise ConfigError(f"{source}: '{key}' must be a list of strings, got {value!r}")
-                value = tuple(value)
-            elif isinstance(default, float) and isinstance(value, int):
-                value = float(value)
-            elif not isinstance(value, type(default)):
-                raise ConfigError(f"{source}: '{key}' must be {type(default).__name__}, got {value!r}")
-            values[key] = value
-        config = cls(**values)  # type: ignore[arg-type]
-        config.validate(source)
-        return config
+    def __post_init__(self) -> None:
+        if not self.voice:
+            raise ConfigError("voice must name a voice preset")
+        _check_range("workers", self.workers, 0, 256)
+        _check_range("connections", self.connections, 1, 16)  # the service throttles many
+        _check_range("retries", self.retries, 0, 20)
+        _check_range("retry_delay", self.retry_delay, 0, 60)
+        _check_range("timeout", self.timeout, 1, 600)
+        _check_range("breaker", self.breaker, 0, 10000)
 
-    def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["transitions"] = list(self.transitions)
-        return data
 
-    def validate(self, source: str = CONFIG_FILE) -> None:
-        if self.story_seconds <= 0 or self.story_seconds > 600:
-            raise ConfigError(f"{source}: invalid story_seconds {self.story_seconds}: expected 1..600")
-        if not 1 <= self.chars_per_second <= 12:
-            raise ConfigError(f"{source}: invalid chars_per_second {self.chars_per_second}: expected 1..12")
-        if not self.transitions:
-            raise ConfigError(f"{source}: transitions must name at least one phrase")
-        if self.feed_episodes < 1:
-            raise ConfigError(f"{source}: invalid feed_episodes {self.feed_episodes}: expected at least 1")
-        if self.base_url and not BASE_URL_RE.match(self.base_url):
-            raise ConfigError(f"{source}: invalid base_url {self.base_url!r}: expected http://host[:port][/path] or https://...")
-        if not 1 <= self.connections <= 16:
-            raise ConfigError(f"{source}: invalid connections {self.connections}: expected 1..16 (the service throttles many)")
-        if self.retries < 0 or self.retry_delay < 0 or self.timeout < 1 or self.breaker < 0:
-            raise ConfigError(f"{source}: retries, retry_delay and breaker must be >= 0 and timeout >= 1")
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where episodes, the segment cache, voice presets and the lexicon live."""
 
-    @classmethod
-    def load(cls, path: Path | None = None) -> Config:
-        """Read `path`, or ./briefing.toml when it exists, else the defaults."""
-        if path is None:
-            path = Path(CONFIG_FILE)
-            if not path.exists():
-                return cls()
-        return cls.from_dict(read_toml(path, "the config"), str(path))
+    output_dir: str = "output"
+    """Where episodes are written, one folder per date."""
+    cache_dir: str = ""
+    """Segment cache; empty means $BRIEFING_CACHE_DIR or ~/.cache/briefing."""
+    voices_dir: str = ""
+    """Folder of voice presets and the lexicon; empty means ./voices, else the bundled one."""
+    lexicon: str = "lexicon.tsv"
+    """Pronunciation lexicon file name inside voices_dir."""
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output_dir)
 
     @property
     def voices_path(self) -> Path:
@@ -169,6 +193,94 @@ class Config:
             return Path(os.environ["BRIEFING_CACHE_DIR"])
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return Path(base) / "briefing"
+
+
+SECTIONS: dict[str, type] = {"wording": WordingConfig, "feed": FeedConfig, "synthesis": SynthesisConfig, "paths": PathsConfig}
+
+
+@dataclass(frozen=True)
+class Config:
+    """All of briefing.toml: one frozen, validated section per concern, and the speaker aliases."""
+
+    wording: WordingConfig = field(default_factory=WordingConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    speakers: dict[str, str] = field(default_factory=dict)
+    """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = CONFIG_FILE) -> Config:
+        """Build from parsed TOML, flat or sectioned; any problem is a ConfigError naming `source`."""
+        owner = {f.name: section for section, kind in SECTIONS.items() for f in fields(kind)}
+        values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+        speakers: dict[str, str] = {}
+        for key, value in data.items():
+            if key == "speakers":
+                if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                    raise ConfigError(f"{source}: [speakers] must be a table of names to strings, got {value!r}")
+                speakers = dict(value)
+            elif key in SECTIONS and isinstance(value, dict):
+                for name, item in value.items():
+                    if owner.get(name) != key:
+                        known = ", ".join(f.name for f in fields(SECTIONS[key]))
+                        raise ConfigError(f"{source}: unknown setting '{name}' in [{key}]; known there: {known}")
+                    _put(values[key], name, item, source)
+            elif key in owner:
+                _put(values[owner[key]], key, value, source)
+            else:
+                raise ConfigError(f"{source}: unknown setting '{key}'; known settings: {', '.join(owner)}, and the tables "
+                                  f"[{'], ['.join(SECTIONS)}], [speakers]")
+        try:
+            sections = {name: SECTIONS[name](**_typed(SECTIONS[name], given, source)) for name, given in values.items()}
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+        return cls(speakers=speakers, **sections)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Config:
+        """Read `path`, or ./briefing.toml when it exists, else the defaults."""
+        if path is None:
+            path = Path(CONFIG_FILE)
+            if not path.exists():
+                return cls()
+        return cls.from_dict(read_toml(path, "the config"), str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sectioned form, as briefing.toml may write it."""
+        data = {name: asdict(getattr(self, name)) for name in SECTIONS}
+        data["wording"]["transitions"] = list(self.wording.transitions)
+        return {**data, "speakers": dict(self.speakers)}
+
+    def with_synthesis(self, **changes: Any) -> Config:
+        """A copy with some synthesis settings changed, validated like the file's."""
+        return replace(self, synthesis=replace(self.synthesis, **changes))
+
+
+def _put(target: dict[str, Any], name: str, value: Any, source: str) -> None:
+    if name in target:
+        raise ConfigError(f"{source}: '{name}' is set twice (flat and in its table)")
+    target[name] = value
+
+
+def _typed(kind: type, given: dict[str, Any], source: str) -> dict[str, Any]:
+    """`given` checked against the field types of `kind` (TOML integers are accepted as floats)."""
+    defaults = {f.name: f.default for f in fields(kind)}
+    typed: dict[str, Any] = {}
+    for name, value in given.items():
+        default = defaults[name]
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise ConfigError(f"'{name}' must be a list of strings, got {value!r}")
+            value = tuple(value)
+        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
+            raise ConfigError(f"'{name}' must be {type(default).__name__}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"'{name}' must be a finite number, got {value!r}")
+        typed[name] = value
+    return typed
 
 
 def save_speaker_alias(path: Path, alias: str, target: str) -> None:

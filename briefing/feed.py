@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -14,15 +12,13 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from lxml import etree
 
-from .assemble import clock
-from .config import BASE_URL_RE, Config
+from .config import BASE_URL_RE, DEFAULT_BASE_URL, Config
+from .episode import CHAPTERS_FILE, SRT_FILE, VTT_FILE, Manifest, PublishedEpisode, clock
 from .errors import ConfigError, OutputError
 from .files import write_atomically
-from .pipeline import EPISODE_FILE, finished_manifest
 
 FEED_FILE = "feed.xml"
 COVER_FILE = "cover.png"
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -30,29 +26,7 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # Apple's limits: titles and descriptions longer than these are cut by the directory anyway.
 MAX_TITLE = 255
 MAX_DESCRIPTION = 4000
-TRANSCRIPTS = (("transcript.vtt", "text/vtt"), ("transcript.srt", "application/x-subrip"))
-
-
-@dataclass(frozen=True)
-class PublishedEpisode:
-    """One finished episode folder, as its episode.json describes it."""
-
-    folder: str
-    manifest: dict
-
-    @property
-    def date(self) -> str:
-        return str(self.manifest["date"])
-
-
-def published_episodes(out_root: Path) -> list[PublishedEpisode]:
-    """Finished episodes under `out_root`, newest first (a folder without episode.json is not finished)."""
-    found = []
-    for path in out_root.glob(f"*/{EPISODE_FILE}"):
-        manifest = None if path.parent.name.startswith(".") else finished_manifest(path.parent)
-        if manifest is not None:
-            found.append(PublishedEpisode(path.parent.name, manifest))
-    return sorted(found, key=lambda e: (e.date, e.manifest.get("number", 0)), reverse=True)
+TRANSCRIPTS = ((VTT_FILE, "text/vtt"), (SRT_FILE, "application/x-subrip"))
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -73,55 +47,48 @@ def cut(text: str, limit: int) -> str:
 def build_feed(episodes: list[PublishedEpisode], config: Config, base_url: str) -> bytes:
     base = quote(base_url.rstrip("/"), safe=":/%?=&@[]")
     feed_url = f"{base}/{FEED_FILE}"
-    zone = ZoneInfo(config.timezone)
+    zone = ZoneInfo(config.wording.timezone)
     generator = FeedGenerator()
     generator.load_extension("podcast")
     generator.register_extension("podcastindex", _PodcastIndex, _PodcastIndexEntry, atom=False)
-    generator.title(cut(config.programme, MAX_TITLE))
-    generator.description(cut(config.description, MAX_DESCRIPTION))
+    generator.title(cut(config.wording.programme, MAX_TITLE))
+    generator.description(cut(config.feed.description, MAX_DESCRIPTION))
     generator.link(href=feed_url, rel="self")
-    generator.link(href=config.website or f"{base}/", rel="alternate")
+    generator.link(href=config.feed.website or f"{base}/", rel="alternate")
     generator.language("zh-cn")
     generator.generator("briefing")
-    generator.image(url=f"{base}/{COVER_FILE}", title=cut(config.programme, MAX_TITLE), link=config.website or f"{base}/")
+    generator.image(url=f"{base}/{COVER_FILE}", title=cut(config.wording.programme, MAX_TITLE), link=config.feed.website or f"{base}/")
     generator.podcast.itunes_image(f"{base}/{COVER_FILE}")
     generator.podcast.itunes_category("News", "Daily News")
-    generator.podcast.itunes_author(config.author)
+    generator.podcast.itunes_author(config.feed.author)
     generator.podcast.itunes_type("episodic")
-    generator.podcastindex.settings(guid=podcast_guid(feed_url), locked=config.locked, owner=config.author, owner_email=config.owner_email)
-    for episode in reversed(episodes[: config.feed_episodes]):  # feedgen prepends: oldest first gives newest on top
+    generator.podcastindex.settings(guid=podcast_guid(feed_url), locked=config.feed.locked, owner=config.feed.author, owner_email=config.feed.owner_email)
+    for episode in reversed(episodes[: config.feed.feed_episodes]):  # feedgen prepends: oldest first gives newest on top
         manifest = episode.manifest
         folder = f"{base}/{quote(episode.folder)}"
         entry = generator.add_entry()
-        entry.title(cut(str(manifest["title"]), MAX_TITLE))
-        entry.guid(str(manifest.get("guid") or f"{podcast_guid(feed_url)}/{episode.date}"), permalink=False)
-        entry.enclosure(f"{folder}/{quote(manifest['audio']['file'])}", str(manifest["audio"]["bytes"]), "audio/mpeg")
-        entry.pubDate(_published(manifest, zone))
+        entry.title(cut(manifest.title, MAX_TITLE))
+        entry.guid(manifest.guid or f"{podcast_guid(feed_url)}/{episode.date}", permalink=False)
+        entry.enclosure(f"{folder}/{quote(manifest.audio_file)}", str(manifest.audio_bytes), "audio/mpeg")
+        entry.pubDate(manifest.published_time.astimezone(zone))
         entry.description(cut(episode_description(manifest), MAX_DESCRIPTION))
         entry.link(href=f"{base}/#{episode.date}")
-        entry.podcast.itunes_duration(str(round(float(manifest["duration"]))))
-        entry.podcast.itunes_episode(int(manifest["number"]))
+        entry.podcast.itunes_duration(str(round(manifest.duration)))
+        entry.podcast.itunes_episode(manifest.number)
         entry.podcast.itunes_episode_type("full")
         entry.podcastindex.files(transcripts=[(f"{folder}/{name}", kind) for name, kind in TRANSCRIPTS],
-                                 chapters=f"{folder}/chapters.json")
+                                 chapters=f"{folder}/{CHAPTERS_FILE}")
     xml = generator.rss_str(pretty=True, encoding="UTF-8")
     check_feed(xml)
     return xml
 
 
-def episode_description(manifest: dict) -> str:
+def episode_description(manifest: Manifest) -> str:
     """The story list with chapter times, as podcast apps show it."""
-    lines = [f"{manifest['programme']}，{len(manifest['stories'])}条新闻："]
-    for chapter in manifest["chapters"]:
-        if chapter.get("story") is not None:
-            lines.append(f"{clock(chapter['start'])} {chapter['title']}")
+    lines = [f"{manifest.programme}，{len(manifest.stories)}条新闻："]
+    lines += [f"{clock(chapter.start)} {chapter.title}" for chapter in manifest.story_chapters]
     return "\n".join(lines)
 
-
-def _published(manifest: dict, zone: ZoneInfo) -> dt.datetime:
-    stamp = manifest.get("published") or manifest.get("created")
-    when = dt.datetime.fromisoformat(str(stamp)) if stamp else dt.datetime.fromisoformat(f"{manifest['date']}T06:00:00+00:00")
-    return when.astimezone(zone)
 
 
 def check_feed(xml: bytes) -> None:
@@ -146,8 +113,8 @@ def check_feed(xml: bytes) -> None:
 
 def feed_base_url(out_root: Path, config: Config, override: str = "", default: str = DEFAULT_BASE_URL) -> str:
     """--base-url, else `base_url` in the config, else the address the feed on disk already has, else `default`."""
-    if override or config.base_url:
-        url = (override or config.base_url).rstrip("/")
+    if override or config.feed.base_url:
+        url = (override or config.feed.base_url).rstrip("/")
         if not BASE_URL_RE.match(url):
             raise ConfigError(f"invalid base URL {url!r}: expected http://host[:port][/path] or https://...")
         return url
@@ -160,18 +127,10 @@ def feed_base_url(out_root: Path, config: Config, override: str = "", default: s
     return default
 
 
-def write_feed(out_root: Path, config: Config, base_url: str) -> Path:
-    """Rebuild feed.xml (and the listening page beside it) from the episodes on disk, atomically."""
-    from .page import write_page
-
-    episodes = published_episodes(out_root)
+def write_feed(out_root: Path, episodes: list[PublishedEpisode], config: Config, base_url: str) -> Path:
+    """Write feed.xml atomically; a feed that fails the check never replaces the old one."""
     path = out_root / FEED_FILE
     write_atomically(path, build_feed(episodes, config, base_url))
-    write_page(out_root, episodes[: config.feed_episodes], config, f"{base_url.rstrip('/')}/{FEED_FILE}")
-    if config.alexa and episodes:
-        from .alexa import write_flash_briefing
-
-        write_flash_briefing(out_root, episodes[0], base_url)
     return path
 
 
@@ -191,7 +150,7 @@ class _PodcastIndex(BaseExtension):
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST}
 
-    def extend_rss(self, rss_feed):  # type: ignore[no-untyped-def]
+    def extend_rss(self, rss_feed):
         channel = rss_feed[0]
         # feedgen 1.0 only writes yes/no/clean; Apple now documents true/false.
         xml_elem(f"{{{ITUNES}}}explicit", channel).text = "false"
@@ -217,7 +176,7 @@ class _PodcastIndexEntry(BaseEntryExtension):
     def files(self, transcripts: list[tuple[str, str]], chapters: str) -> None:
         self._transcripts, self._chapters = transcripts, chapters
 
-    def extend_rss(self, entry):  # type: ignore[no-untyped-def]
+    def extend_rss(self, entry):
         for url, kind in self._transcripts:
             transcript = xml_elem(f"{{{PODCAST}}}transcript", entry)
             transcript.attrib.update({"url": url, "type": kind, "language": "zh-cn", "rel": "captions"})

@@ -132,7 +132,7 @@ def read_code(digits: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _wetext_normalizer():  # type: ignore[no-untyped-def]
+def _wetext_normalizer():
     from wetext import Normalizer
 
     return Normalizer(lang="zh", operator="tn")

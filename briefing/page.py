@@ -8,9 +8,8 @@ from urllib.parse import quote
 
 import segno
 
-from .assemble import clock, read_vtt
 from .config import Config
-from .feed import PublishedEpisode
+from .episode import CHAPTERS_FILE, SRT_FILE, VTT_FILE, PublishedEpisode, clock, read_vtt
 from .files import write_atomically
 
 PAGE_FILE = "index.html"
@@ -70,12 +69,12 @@ def render_page(out_root: Path, episodes: list[PublishedEpisode], config: Config
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(config.programme)}</title>
-<link rel="alternate" type="application/rss+xml" title="{e(config.programme)}" href="{e(feed_url)}">
+<title>{e(config.wording.programme)}</title>
+<link rel="alternate" type="application/rss+xml" title="{e(config.wording.programme)}" href="{e(feed_url)}">
 <style>{STYLE}</style>
 </head>
 <body>
-<header><h1>{e(config.programme)}</h1><p>{e(config.description)}</p></header>
+<header><h1>{e(config.wording.programme)}</h1><p>{e(config.feed.description)}</p></header>
 <main>
 <section class="subscribe">
 {qr}
@@ -94,20 +93,22 @@ def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
     e = html.escape
     manifest = episode.manifest
     folder = quote(episode.folder)
-    minutes = float(manifest["duration"]) / 60
+    audio = f"{folder}/{quote(manifest.audio_file)}"
     chapters = "\n".join(
-        f'<li><button type="button" data-start="{c["start"]}"><span class="time">{clock(c["start"])}</span>{e(c["title"])}</button></li>'
-        for c in manifest["chapters"]
+        f'<li><button type="button" data-start="{c.start}"><span class="time">{clock(c.start)}</span>{e(c.title)}</button></li>'
+        for c in manifest.chapters
     )
     cues = "\n".join(f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>'
-                     for start, _, text in _cues(out_root / episode.folder / "transcript.vtt"))
+                     for start, _, text in _cues(out_root / episode.folder / VTT_FILE))
+    files = (f'<a href="{audio}" download>下载 MP3</a> · <a href="{folder}/{VTT_FILE}">VTT</a> · '
+             f'<a href="{folder}/{SRT_FILE}">SRT</a> · <a href="{folder}/{CHAPTERS_FILE}">章节 JSON</a>')
     return f"""<article class="episode" id="{e(episode.date)}">
-<h2>{e(str(manifest["title"]))}</h2>
-<p class="meta">第{int(manifest["number"])}期 · {minutes:.0f}分钟 · {len(manifest["stories"])}条新闻</p>
-<audio controls preload="metadata" src="{folder}/{quote(manifest["audio"]["file"])}"></audio>
+<h2>{e(manifest.title)}</h2>
+<p class="meta">第{manifest.number}期 · {manifest.duration / 60:.0f}分钟 · {len(manifest.stories)}条新闻</p>
+<audio controls preload="metadata" src="{audio}"></audio>
 <ol class="chapters" aria-label="章节">{chapters}</ol>
 <details class="transcript"><summary>文字稿</summary>{cues}</details>
-<p class="files"><a href="{folder}/{quote(manifest["audio"]["file"])}" download>下载 MP3</a> · <a href="{folder}/transcript.vtt">VTT</a> · <a href="{folder}/transcript.srt">SRT</a> · <a href="{folder}/chapters.json">章节 JSON</a></p>
+<p class="files">{files}</p>
 </article>"""
 
 

@@ -277,12 +277,16 @@ class _PolyphoneModel:
             self._logits = inner_fc(hidden)
             return self._logits
 
-        model.fc_layer = recording_fc  # type: ignore[method-assign]
+        model.fc_layer = recording_fc
+
+    def _last_logits(self) -> np.ndarray:
+        assert self._logits is not None, "g2pM ran without its output layer"
+        return self._logits
 
     @property
     def dictionary(self) -> dict[str, list[str]]:
         """Each character's readings as g2pM knows them (CC-CEDICT)."""
-        return self._model.cedict  # type: ignore[no-any-return]
+        return self._model.cedict
 
     def is_polyphone(self, char: str) -> bool:
         return len(self.dictionary.get(char, ())) > 1
@@ -296,7 +300,7 @@ class _PolyphoneModel:
 
         self._logits = None
         readings = self._model(text, char_split=True, tone=True)
-        logits = np.atleast_2d(self._logits)
+        logits = np.atleast_2d(self._last_logits())
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         confidence = (shifted.max(axis=1) / shifted.sum(axis=1)).tolist()
         return {i: (_clean(readings[i]), confidence[n]) for n, i in enumerate(indices)}

@@ -99,18 +99,18 @@ def build_script(
     speak = _Speaker(lexicon)
     count = len(summaries)
     segments: list[Segment] = []
-    intro = config.intro.format(
-        programme=config.programme, date=f"{date.year}年{date.month}月{date.day}日", weekday="星期" + WEEKDAYS[date.weekday()], count=count
+    intro = config.wording.intro.format(
+        programme=config.wording.programme, date=f"{date.year}年{date.month}月{date.day}日", weekday="星期" + WEEKDAYS[date.weekday()], count=count
     )
     segments += speak.segments(intro, None, Role.INTRO, Pause.PARAGRAPH)
-    rundown = config.rundown + "；".join(_spoken_title(s.title) for s in summaries) + "。"
+    rundown = config.wording.rundown + "；".join(_spoken_title(s.title) for s in summaries) + "。"
     segments += speak.segments(rundown, None, Role.RUNDOWN, Pause.STORY)
     stories = []
     for index, summary in enumerate(summaries, start=1):
         if index == count and count > 1:
-            transition = config.last_transition
+            transition = config.wording.last_transition
         else:
-            transition = config.transitions[(index - 1) % len(config.transitions)]
+            transition = config.wording.transitions[(index - 1) % len(config.wording.transitions)]
         segments += speak.segments(transition, index, Role.TRANSITION, Pause.CLAUSE)
         segments += speak.segments(_spoken_title(summary.title) + "。", index, Role.TITLE, Pause.PARAGRAPH)
         segments += speak.segments(summary.text, index, Role.BODY, Pause.STORY)
@@ -124,8 +124,8 @@ def build_script(
                 source=(sources or [""] * count)[index - 1],
             )
         )
-    segments += speak.segments(config.outro.format(programme=config.programme), None, Role.OUTRO, Pause.SENTENCE)
-    return Script(programme=config.programme, date=date, stories=tuple(stories), segments=tuple(segments))
+    segments += speak.segments(config.wording.outro.format(programme=config.wording.programme), None, Role.OUTRO, Pause.SENTENCE)
+    return Script(programme=config.wording.programme, date=date, stories=tuple(stories), segments=tuple(segments))
 
 
 # A column tag in a headline ('（今日谈）', '【…】') names the page's column: shown, not read.

@@ -10,9 +10,9 @@ from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
+from .config import Config
 from .errors import ConfigError, OutputError
 
-DEFAULT_PORT = 8000
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".xml": "application/rss+xml; charset=utf-8",
@@ -53,7 +53,7 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
         return web.Response(status=204, headers={**CORS, "Access-Control-Max-Age": "86400"})
 
     @web.middleware
-    async def access_log(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    async def access_log(request: web.Request, handler):
         status = 500
         try:
             response = await handler(request)
@@ -135,3 +135,21 @@ def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Cal
             await runner.cleanup()
 
     asyncio.run(main())
+
+
+def serve_and_publish(root: Path, config: Config, host: str, port: int, base_url: str = "",
+                      announce: Callable[[str, int], None] | None = None, log: Callable[[str], None] | None = None) -> None:
+    """Serve `root` until interrupted. Once listening, the feed and the page are rewritten with the
+    address clients will use (--base-url, the config's, else this server's), then `announce(url, port)`."""
+    if not root.is_dir():
+        raise OutputError(f"{root}: no such folder; make an episode first with briefing daily")
+
+    def ready(actual_port: int) -> None:
+        from .publish import publish
+
+        url = (base_url or config.feed.base_url or public_base_url(host, actual_port)).rstrip("/")
+        publish(root, config, url)
+        if announce:
+            announce(url, actual_port)
+
+    run(root, host, port, ready, log)

@@ -113,7 +113,8 @@ def _select(sentences: list[str], budget: int) -> list[int]:
     no_news = {i for i, s in enumerate(sentences) if i and (_ATTENDANCE_RE.search(s) or _is_slogan(s))}
     # The lede and what follows it carry the news (inverted pyramid): keep the opening
     # sentences up to LEAD_SHARE of the budget, then let TextRank pick the rest.
-    chosen, used = [], 0
+    chosen: list[int] = []
+    used = 0
     for i, sentence in enumerate(sentences):
         if i in no_news or used + len(sentence) > budget * LEAD_SHARE:
             break

@@ -1,18 +1,27 @@
-"""Synthesize: script segments into audio, through a segment cache and a pool of engine processes."""
+"""Synthesize: script segments into audio, through a segment cache and an executor of engine jobs.
+
+Each segment is one picklable `SegmentJob` run by `synthesize_one`, so the executor can be a local
+process pool (the default), threads for a network engine, or any `concurrent.futures.Executor`
+a caller passes in (a cluster's, for example).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import multiprocessing
 import os
+import threading
 import wave
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,25 +32,26 @@ from .script import Segment
 from .voices import VoicePreset
 
 ProgressCallback = Callable[[int, int, float], None]  # segments done, total, audio seconds made
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class SynthesisReport:
-    """What a synthesis run did: how many segments came from the cache, and which engine made each."""
+    """What a synthesis run did: how many segments came from the cache, and which preset made each."""
 
     audio: tuple[SpeechAudio, ...]
     reused: int
     synthesized: int
-    voices: tuple[str, ...]  # the preset that made each segment
+    presets: tuple[str, ...]  # the preset that made each segment
     fallbacks: tuple[Fallback, ...] = ()
 
     @property
-    def segments_per_voice(self) -> dict[str, int]:
-        return dict(Counter(self.voices))
+    def segments_per_preset(self) -> dict[str, int]:
+        return dict(Counter(self.presets))
 
 
 class SegmentCache:
-    """Audio per (engine, engine version, voice, prosody, spoken text), one WAV file each.
+    """Audio per (engine, engine version, engine voice, prosody, spoken text), one WAV file each.
 
     Entries are written atomically as soon as a segment is made, so a killed run resumes.
     """
@@ -49,9 +59,9 @@ class SegmentCache:
     def __init__(self, root: Path) -> None:
         self.root = root / "segments"
 
-    def key(self, voice: VoicePreset, spoken: str) -> str:
-        engine = engine_class(voice.engine, must_be_available=False)
-        identity = [engine.name, engine.version, voice.voice, voice.rate, voice.pitch, voice.volume, spoken]
+    def key(self, preset: VoicePreset, spoken: str) -> str:
+        engine = engine_class(preset.engine, must_be_available=False)
+        identity = [engine.name, engine.version, preset.engine_voice, preset.rate, preset.pitch, preset.volume, spoken]
         return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     def path(self, key: str) -> Path:
@@ -102,25 +112,27 @@ class Fallback:
     """A segment its preset could not make, and the preset that made it instead."""
 
     segment: int
-    voice: str
+    preset: str
     fallback: str
     reason: str
 
 
 def synthesize_segments(
     segments: list[Segment],
-    voices: list[tuple[VoicePreset, ...]],
+    chains: list[tuple[VoicePreset, ...]],
     cache: SegmentCache,
     settings: SynthesisSettings = SynthesisSettings(),
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> SynthesisReport:
     """Return one SpeechAudio per segment, in order, making only what the cache lacks.
 
-    `voices[i]` is segment i's preset followed by its fallbacks. A segment that a preset cannot make
-    moves on to the next one; when the last one fails too, SynthesisError says which and why.
+    `chains[i]` is segment i's preset followed by its fallbacks. A segment that a preset cannot make
+    moves on to the next one; when the last one fails too, SynthesisError says which and why. Jobs
+    run on `executor` when one is given (the caller owns it), else on `local_executor`'s choice.
     """
-    if len(voices) != len(segments) or not all(voices):
-        raise ValueError("one non-empty voice chain per segment is required")
+    if len(chains) != len(segments) or not all(chains):
+        raise ValueError("one non-empty preset chain per segment is required")
     results: dict[int, SpeechAudio] = {}
     used: dict[int, str] = {}
     fallbacks: list[Fallback] = []
@@ -128,32 +140,36 @@ def synthesize_segments(
     made_seconds = 0.0
     level = [0] * len(segments)
     todo = list(range(len(segments)))
+
+    def finished(index: int, audio: SpeechAudio, preset: VoicePreset, key: str) -> None:
+        nonlocal made_seconds
+        if key:
+            cache.put(key, audio)
+        results[index], used[index] = audio, preset.name
+        made_seconds += audio.duration
+        if progress:
+            progress(len(results), len(segments), made_seconds)
+
     while todo:
         failed: dict[int, str] = {}
-        for preset, indices in _group_by_preset(todo, voices, level).items():
+        for preset, indices in _group_by_preset(todo, chains, level).items():
             keys = {i: cache.key(preset, segments[i].spoken) for i in indices}
             for i in indices:
                 cached = cache.get(keys[i])
                 if cached is not None:
-                    results[i], used[i] = cached, preset.name
                     reused += 1
-                    made_seconds += cached.duration
+                    finished(i, cached, preset, key="")
             if progress:
                 progress(len(results), len(segments), made_seconds)
-
-            def finished(index: int, audio: SpeechAudio, preset: VoicePreset = preset) -> None:
-                nonlocal made_seconds
-                cache.put(keys[index], audio)
-                results[index], used[index] = audio, preset.name
-                made_seconds += audio.duration
-                if progress:
-                    progress(len(results), len(segments), made_seconds)
-
             jobs = [(i, segments[i].spoken) for i in indices if i not in results]
-            failed.update(_run_preset(preset, jobs, settings, finished))
+
+            def made(index: int, audio: SpeechAudio, preset: VoicePreset = preset, keys: dict[int, str] = keys) -> None:
+                finished(index, audio, preset, keys[index])
+
+            failed.update(_run_preset(preset, jobs, settings, made, executor))
         todo = []
         for index, reason in sorted(failed.items()):
-            chain = voices[index]
+            chain = chains[index]
             if level[index] + 1 >= len(chain):
                 tried = " then ".join(f"'{p.name}'" for p in chain)
                 raise SynthesisError(f"Segment {index + 1} ({segments[index].spoken[:16]}…) could not be synthesized with {tried}: {reason}")
@@ -164,15 +180,15 @@ def synthesize_segments(
         audio=tuple(results[i] for i in range(len(segments))),
         reused=reused,
         synthesized=len(segments) - reused,
-        voices=tuple(used[i] for i in range(len(segments))),
+        presets=tuple(used[i] for i in range(len(segments))),
         fallbacks=tuple(fallbacks),
     )
 
 
-def _group_by_preset(indices: list[int], voices: list[tuple[VoicePreset, ...]], level: list[int]) -> dict[VoicePreset, list[int]]:
+def _group_by_preset(indices: list[int], chains: list[tuple[VoicePreset, ...]], level: list[int]) -> dict[VoicePreset, list[int]]:
     groups: dict[VoicePreset, list[int]] = {}
     for i in indices:
-        groups.setdefault(voices[i][level[i]], []).append(i)
+        groups.setdefault(chains[i][level[i]], []).append(i)
     return groups
 
 
@@ -191,27 +207,26 @@ class _Breaker:
         return self.limit > 0 and self.in_a_row >= self.limit
 
 
+def local_executor(engine: type[Engine], jobs: int, settings: SynthesisSettings) -> Executor:
+    """The executor a preset's jobs run on when none is passed in: threads for a network engine
+    (one per open connection), this process for a handful of segments, else a pool of processes."""
+    if engine.parallel == "threads":
+        return ThreadPoolExecutor(max_workers=max(1, settings.connections))
+    if jobs <= 2 or settings.workers == 1:
+        return InThisProcess()
+    # 'spawn': the engines hold native threads that do not survive a fork.
+    return ProcessPoolExecutor(max_workers=min(settings.workers or os.cpu_count() or 1, jobs), mp_context=multiprocessing.get_context("spawn"))
+
+
 def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: SynthesisSettings,
-                finished: Callable[[int, SpeechAudio], None]) -> dict[int, str]:
-    """Synthesize `jobs` with one preset; return the reason for each segment it could not make."""
+                finished: Callable[[int, SpeechAudio], None], executor: Executor | None) -> dict[int, str]:
+    """Synthesize `jobs` with one preset on `executor` (None: a local one, shut down after);
+    return the reason for each segment it could not make."""
     if not jobs:
         return {}
     try:
         engine = engine_class(preset.engine)
-        call: Callable[[str, VoicePreset], SpeechAudio] = _work
-        executor: Executor
-        if engine.parallel == "threads":
-            call = create_engine(preset.engine, settings.engine).synthesize
-            executor = ThreadPoolExecutor(max_workers=max(1, settings.connections))
-        elif len(jobs) <= 2 or settings.workers == 1:
-            call = create_engine(preset.engine, settings.engine).synthesize
-            executor = _InThisProcess()
-        else:
-            # 'spawn': the engines hold native threads that do not survive a fork.
-            prepared = engine.prepare([spoken for _, spoken in jobs])
-            executor = ProcessPoolExecutor(max_workers=min(settings.workers or os.cpu_count() or 1, len(jobs)),
-                                           mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_start_worker, initargs=(preset.engine, settings.engine, prepared))
+        prepared = engine.prepare([spoken for _, spoken in jobs]) if engine.parallel == "processes" else None
     except EngineUnavailableError as exc:
         return {index: str(exc) for index, _ in jobs}
     breaker = _Breaker(settings.breaker)
@@ -230,8 +245,10 @@ def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: Synt
         failed[index] = str(outcome)
         breaker.record(False)
 
-    with executor:
-        pending: dict[Future[SpeechAudio], tuple[int, str]] = {executor.submit(call, spoken, preset): (index, spoken) for index, spoken in jobs}
+    with nullcontext(executor) if executor is not None else local_executor(engine, len(jobs), settings) as running:
+        pending = {running.submit(synthesize_one, SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset,
+                                                             prepared.get(spoken) if prepared else None)): (index, spoken)
+                   for index, spoken in jobs}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -250,11 +267,11 @@ def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: Synt
     return failed
 
 
-class _InThisProcess(Executor):
+class InThisProcess(Executor):
     """Runs each job at submit time: no pool start-up cost for a handful of segments."""
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        future: Future[object] = Future()
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
         except Exception as exc:  # handed to the caller through the future, as a pool does
@@ -262,16 +279,30 @@ class _InThisProcess(Executor):
         return future
 
 
-_worker_engine: Engine | None = None
+@dataclass(frozen=True)
+class SegmentJob:
+    """Everything a worker needs to make one segment. It pickles, so any executor can run it: a
+    local pool, or a cluster's workers that share nothing with this process."""
+
+    engine: str
+    engine_module: str  # imported first in a fresh worker: importing it registers the engine
+    settings: EngineSettings
+    spoken: str
+    preset: VoicePreset
+    prepared: Callable[[], None] | None = None  # the engine's work done ahead in the parent (see Engine.prepare)
 
 
-def _start_worker(engine_name: str, engine_settings: EngineSettings, prepared: Callable[[], None] | None) -> None:
-    global _worker_engine
-    if prepared is not None:
-        prepared()
-    _worker_engine = create_engine(engine_name, engine_settings)
+_loaded: dict[tuple[str, EngineSettings], Engine] = {}
+_loading = threading.Lock()
 
 
-def _work(spoken: str, voice: VoicePreset) -> SpeechAudio:
-    assert _worker_engine is not None
-    return _worker_engine.synthesize(spoken, voice)
+def synthesize_one(job: SegmentJob) -> SpeechAudio:
+    """Make one segment's audio; the engine is loaded once per process and reused for every job."""
+    key = (job.engine, job.settings)
+    with _loading:
+        if key not in _loaded:
+            importlib.import_module(job.engine_module)
+            _loaded[key] = create_engine(job.engine, job.settings)
+    if job.prepared is not None:
+        job.prepared()
+    return _loaded[key].synthesize(job.spoken, job.preset)

@@ -15,11 +15,12 @@ _PITCH_RE = re.compile(r"^[+-]\d{1,3}Hz$")
 
 @dataclass(frozen=True)
 class VoicePreset:
-    """A named voice: engine, the engine's voice id, prosody (edge-tts notation) and a fallback preset."""
+    """A preset: a file in voices/ naming an engine, that engine's voice id, prosody (edge-tts
+    notation) and the preset to fall back to. `--voice` and `voice =` in briefing.toml name presets."""
 
     name: str
     engine: str
-    voice: str = ""
+    engine_voice: str = ""
     rate: str = "+0%"
     pitch: str = "+0Hz"
     volume: str = "+0%"
@@ -60,7 +61,8 @@ def load_preset(path: Path) -> VoicePreset:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
     if not isinstance(data.get("engine"), str):
         raise ConfigError(f"{path}: 'engine' is required (for example engine = \"offline\")")
-    return VoicePreset(name=path.stem, **{key: str(value) for key, value in data.items()})
+    fields = {("engine_voice" if key == "voice" else key): str(value) for key, value in data.items()}  # the file says `voice`
+    return VoicePreset(name=path.stem, **fields)
 
 
 def list_presets(voices_dir: Path) -> list[VoicePreset]:
@@ -78,7 +80,7 @@ def find_preset(name: str, voices_dir: Path) -> VoicePreset:
 def preset_for_engine(engine: str, voices_dir: Path, default_voice: str = "") -> VoicePreset:
     """The preset named after `engine`, else one with the engine's default voice, else the first that uses it."""
     presets = list_presets(voices_dir)
-    for preset in sorted(presets, key=lambda p: (p.name != engine, p.voice != default_voice)):
+    for preset in sorted(presets, key=lambda p: (p.name != engine, p.engine_voice != default_voice)):
         if preset.engine == engine:
             return preset
     raise ConfigError(f"No voice preset in {voices_dir} uses the engine '{engine}'; add one (see voices/offline.toml)")

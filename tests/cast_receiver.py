@@ -74,9 +74,9 @@ class LocalCastReceiver:
                 kind = data.get("type", "")
                 self.messages.append((message.namespace, kind))
 
-                def reply(payload: dict, namespace: str = message.namespace) -> None:
-                    answer = CastMessage(protocol_version=CastMessage.CASTV2_1_0, source_id=message.destination_id,
-                                         destination_id=message.source_id, namespace=namespace,
+                def reply(payload: dict, request: CastMessage = message) -> None:
+                    answer = CastMessage(protocol_version=CastMessage.CASTV2_1_0, source_id=request.destination_id,
+                                         destination_id=request.source_id, namespace=request.namespace,
                                          payload_type=CastMessage.STRING, payload_utf8=json.dumps(payload))
                     body = answer.SerializeToString()
                     writer.write(len(body).to_bytes(4, "big") + body)

@@ -15,7 +15,7 @@ from briefing.voices import VoicePreset
 from .conftest import EPISODE_DATE, EXAMPLE_PAGE, run_cli
 from .edge_service import FAULTS, LocalEdgeService
 
-YUNYANG = VoicePreset(name="yunyang", engine="edge", voice="zh-CN-YunyangNeural", fallback="offline")
+YUNYANG = VoicePreset(name="yunyang", engine="edge", engine_voice="zh-CN-YunyangNeural", fallback="offline")
 # Two short stories keep each episode quick; the service settings make faults cheap to wait out.
 CONFIG = """
 max_stories = 2

@@ -11,7 +11,7 @@ def offline():
     return create_engine("offline")
 
 
-VOICE = VoicePreset(name="offline", engine="offline", voice="baker")
+VOICE = VoicePreset(name="offline", engine="offline", engine_voice="baker")
 
 
 def test_offline_engine_makes_plausible_24khz_speech(offline):

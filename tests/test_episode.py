@@ -139,7 +139,7 @@ def test_killed_run_resumes_from_the_cache(tmp_path: Path):
 
 
 def test_tts_failure_mid_episode_keeps_finished_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script):
-    config = Config(workers=1, cache_dir=str(tmp_path / "cache"))
+    config = Config.from_dict({"workers": 1, "cache_dir": str(tmp_path / "cache")})
     real = OfflineEngine.synthesize
     calls = {"n": 0}
 

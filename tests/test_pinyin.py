@@ -86,9 +86,10 @@ def test_the_parent_pronounces_and_a_worker_takes_its_syllables(monkeypatch):
     from briefing.engines.offline import OfflineEngine
 
     monkeypatch.setattr(pinyin, "_remembered", {})
-    prepared = pickle.loads(pickle.dumps(OfflineEngine.prepare(["银行行长说，", "不要"])))  # as a spawned worker gets it
-    assert pinyin._remembered == {}
-    prepared()
+    prepared = pickle.loads(pickle.dumps(OfflineEngine.prepare(["银行行长说，", "不要"])))  # as a worker gets its jobs
+    assert pinyin._remembered == {} and set(prepared) == {"银行行长说，", "不要"}
+    for call in prepared.values():
+        call()
     assert pinyin._remembered == {"银行行长说，": ["yin2", "hang2", "hang2", "zhang3", "shuo1"], "不要": ["bu2", "yao4"]}
     pinyin._remembered["不要"] = ["bu4", "yao4"]  # what a worker is handed is what it says
     assert spoken_syllables("不要") == ["bu4", "yao4"]

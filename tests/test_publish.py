@@ -19,8 +19,10 @@ from lxml import etree
 from PIL import Image, ImageStat
 
 from briefing.config import Config
+from briefing.episode import published_episodes
 from briefing.errors import OutputError
-from briefing.feed import PODCAST_GUID_NAMESPACE, build_feed, check_feed, published_episodes, write_feed
+from briefing.feed import PODCAST_GUID_NAMESPACE, build_feed, check_feed, write_feed
+from briefing.publish import publish
 from briefing.serve import lan_address
 
 from .conftest import EPISODE_DATE, ROOT, briefing_serve, require, run_cli
@@ -137,7 +139,7 @@ def test_guids_and_publication_times_survive_a_rebuild_and_a_remake(published: P
 
 
 def test_long_or_odd_text_is_cut_and_escaped(published: Path):
-    config = Config(programme="早报<&>" + "长" * 300, description="“简介” & <b>" + "很长。" * 2000, feed_episodes=1)
+    config = Config.from_dict({"programme": "早报<&>" + "长" * 300, "description": "“简介” & <b>" + "很长。" * 2000, "feed_episodes": 1})
     xml = build_feed(published_episodes(published), config, "https://news.example.com/早报")
     parsed = feedparser.parse(xml)
     assert not parsed.bozo
@@ -154,7 +156,7 @@ def test_an_invalid_feed_never_replaces_the_old_one(published: Path, tmp_path: P
     with pytest.raises(OutputError, match="lacks item 1: enclosure/@url"):
         check_feed(before.replace(b"<enclosure ", b"<notenclosure "))
     with pytest.raises(OutputError, match="lacks item 1: an absolute enclosure URL.*previous feed is kept"):
-        write_feed(out, Config(), "/relative/address")  # what a bad base URL would give
+        write_feed(out, published_episodes(out), Config(), "/relative/address")  # what a bad base URL would give
     assert (out / "feed.xml").read_bytes() == before
     result = run_cli("feed", "--out", str(out), "--base-url", "news.example.com")
     assert result.returncode == 1 and "invalid base URL 'news.example.com'" in result.stderr
@@ -260,11 +262,11 @@ def test_many_concurrent_range_requests_are_all_answered(server: int, published:
 
 def test_the_served_feed_is_always_complete_while_it_is_rebuilt(server: int, published: Path):
     stop = threading.Event()
-    config = Config(owner_email="news@example.com", locked=True)
+    config = Config.from_dict({"owner_email": "news@example.com", "locked": True})
 
     def rebuild() -> None:
         while not stop.is_set():
-            write_feed(published, config, "http://192.0.2.10:8000")
+            publish(published, config, "http://192.0.2.10:8000")
 
     writer = threading.Thread(target=rebuild)
     writer.start()

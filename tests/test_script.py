@@ -43,11 +43,11 @@ def test_script_structure_on_the_seed():
     assert len(transitions) == 5 and len(set(transitions)) == 5
     for story in script.stories:
         assert script.segments_of(story.index)[1].role == Role.TITLE
-        assert sum(len(s.text) for s in script.segments_of(story.index) if s.role == Role.BODY) <= Config().story_seconds * Config().chars_per_second * 1.2
+        assert sum(len(s.text) for s in script.segments_of(story.index) if s.role == Role.BODY) <= Config().wording.story_seconds * Config().wording.chars_per_second * 1.2
 
 
 def test_config_wording_is_used():
-    config = Config(programme="港闻早报", outro="{programme}到此结束。", transitions=("下一条：",))
+    config = Config.from_dict({"programme": "港闻早报", "outro": "{programme}到此结束。", "transitions": ["下一条："]})
     script = make_script(ingest_pages([EXAMPLE_PAGE]).articles, config, DATE)
     assert script.segments[0].spoken == "欢迎收听港闻早报。"
     assert script.segments[-1].text == "港闻早报到此结束。"

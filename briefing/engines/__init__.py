@@ -44,6 +44,9 @@ class EngineSettings:
     timeout: int = 20  # seconds without data before a request is abandoned
 
 
+Parallel = Literal["processes", "threads"]
+
+
 class Engine(Protocol):
     """What every engine offers. Construct once (it loads its model), then synthesize per segment.
 
@@ -52,11 +55,11 @@ class Engine(Protocol):
     """
 
     name: str
-    version: str
+    version: str  # part of every cache key: change it when the same text would sound different
     sample_rate: int
     install_hint: str
-    default_voice: str
-    parallel: Literal["processes", "threads"]
+    default_voice: str  # the engine's own voice id used when a preset names none
+    parallel: Parallel
 
     def __init__(self, settings: EngineSettings = ...) -> None: ...
 
@@ -64,12 +67,12 @@ class Engine(Protocol):
     def is_available(cls) -> bool: ...
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> Callable[[], None] | None:
-        """Work done once in the parent before a worker pool starts: a picklable call each worker
-        makes before its first segment (so a worker need not load what the parent already has)."""
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
+        """Work done ahead in the parent, which has the pipeline loaded: for some texts, a picklable
+        call a worker makes before synthesizing that text (so a worker need not load it too)."""
         ...
 
-    def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio: ...
+    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio: ...
 
 
 _ENGINES: dict[str, type[Engine]] = {}

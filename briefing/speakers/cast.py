@@ -53,7 +53,7 @@ class CastPlayer:
         finally:
             cast.disconnect(timeout=5)
 
-    def _connect(self, timeout: float):  # type: ignore[no-untyped-def]
+    def _connect(self, timeout: float):
         import pychromecast
         from pychromecast.models import CastInfo, HostServiceInfo
 

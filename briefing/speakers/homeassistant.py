@@ -49,7 +49,7 @@ class HomeAssistantPlayer:
             time.sleep(POLL_SECONDS)
         raise SpeakerError(f"{self.entity} did not start playing within {timeout:.0f}s (Home Assistant reports '{state}')")
 
-    def _call(self, method: str, path: str, body: dict | None = None):  # type: ignore[no-untyped-def]
+    def _call(self, method: str, path: str, body: dict | None = None):
         request = urllib.request.Request(f"{self.server}{path}", method=method,
                                          data=json.dumps(body).encode() if body is not None else None,
                                          headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})

@@ -28,7 +28,7 @@ async def _discover(timeout: float) -> list[Speaker]:
 
     locations: dict[str, str] = {}
 
-    async def found(headers) -> None:  # type: ignore[no-untyped-def]
+    async def found(headers) -> None:
         usn, location = headers.get("USN", ""), headers.get("LOCATION", "")
         if location:
             locations.setdefault(usn.split("::")[0], location)
@@ -88,7 +88,7 @@ class UpnpPlayer:
             raise SpeakerError(f"Lost contact with {name} ({exc})") from None
 
 
-async def _until_playing(transport, name: str, timeout: float) -> Playback:  # type: ignore[no-untyped-def]
+async def _until_playing(transport, name: str, timeout: float) -> Playback:
     """Follow GetTransportInfo and GetPositionInfo until the renderer plays and its position moves on."""
     deadline = time.monotonic() + timeout
     first_position: float | None = None
@@ -124,7 +124,7 @@ def didl_metadata(media: Media) -> str:
 class _Resource(didl_lite.Resource):
     """python-didl-lite writes only protocolInfo on <res>; renderers show the duration and size too."""
 
-    def to_xml(self):  # type: ignore[no-untyped-def]
+    def to_xml(self):
         element = super().to_xml()
         for name, value in (("size", self.size), ("duration", self.duration)):
             if value:

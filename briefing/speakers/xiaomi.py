@@ -67,7 +67,7 @@ class XiaomiPlayer:
 
     # --- the Mi cloud -------------------------------------------------------------------------
 
-    def _mina(self, method: str, path: str, form: dict | None = None, retry: bool = True):  # type: ignore[no-untyped-def]
+    def _mina(self, method: str, path: str, form: dict | None = None, retry: bool = True):
         """A MiNA API call with the session's serviceToken; a 401 logs in again once."""
         if not self.session:
             self._login()
@@ -127,7 +127,7 @@ class XiaomiPlayer:
             raise SpeakerError(f"The Mi account service answered {path} with something unexpected: {body[:120]!r}") from None
 
     @staticmethod
-    def _fetch(request: urllib.request.Request):  # type: ignore[no-untyped-def]
+    def _fetch(request: urllib.request.Request):
         request.add_header("User-Agent", USER_AGENT)
         opener = urllib.request.build_opener(_NoRedirect)  # the service token arrives on the redirect itself
         try:
@@ -142,5 +142,5 @@ class XiaomiPlayer:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         return None
