@@ -58,6 +58,7 @@ def assert_every_story_is_there(manifest: dict, episode_dir: Path) -> None:
     assert len(manifest["segment_voices"]) == manifest["segments"]
 
 
+@pytest.mark.slow
 def test_daily_with_the_edge_engine_uses_the_service_for_every_segment(service, tmp_path):
     result, manifest = daily(tmp_path, "--engine", "edge", connections=2)
     assert result.returncode == 0, result.stderr
@@ -74,6 +75,7 @@ def test_daily_with_the_edge_engine_uses_the_service_for_every_segment(service, 
     assert manifest["duration"] > 20
 
 
+@pytest.mark.slow
 def test_the_default_connection_limit_is_four(service, tmp_path):
     result, manifest = daily(tmp_path, "--voice", "yunyang")
     assert result.returncode == 0, result.stderr
@@ -81,6 +83,7 @@ def test_the_default_connection_limit_is_four(service, tmp_path):
 
 
 @pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.slow
 def test_each_fault_is_retried_and_nothing_is_lost(service, tmp_path, fault):
     service.faults = [fault, fault]  # two in a row: edge-tts retries a 403 once by itself
     result, manifest = daily(tmp_path, "--voice", "yunyang", connections=1)
@@ -90,6 +93,7 @@ def test_each_fault_is_retried_and_nothing_is_lost(service, tmp_path, fault):
     assert service.connections == manifest["segments"] + 2
 
 
+@pytest.mark.slow
 def test_a_segment_the_service_keeps_refusing_falls_back_to_the_offline_voice(service, tmp_path):
     service.fail_texts = {"欢迎收听": "no-audio"}  # the intro never gets audio
     result, manifest = daily(tmp_path, "--voice", "yunyang")
@@ -110,6 +114,7 @@ def test_a_segment_the_service_keeps_refusing_falls_back_to_the_offline_voice(se
     assert "1 segments synthesized" in result.stdout
 
 
+@pytest.mark.slow
 def test_strict_turns_the_fallback_into_a_clear_error_and_keeps_the_old_episode(service, tmp_path):
     result, manifest = daily(tmp_path, "--voice", "yunyang")
     assert result.returncode == 0, result.stderr
@@ -125,6 +130,7 @@ def test_strict_turns_the_fallback_into_a_clear_error_and_keeps_the_old_episode(
     assert (tmp_path / "out" / EPISODE_DATE / "episode.mp3").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_the_circuit_breaker_sends_the_rest_to_the_fallback(service, tmp_path):
     service.always = "429"
     result, manifest = daily(tmp_path, "--voice", "yunyang", connections=1, breaker=3)
@@ -139,6 +145,7 @@ def test_the_circuit_breaker_sends_the_rest_to_the_fallback(service, tmp_path):
     assert len(skipped) == manifest["segments"] - tried > 5
 
 
+@pytest.mark.slow
 def test_two_voice_layout_puts_the_host_on_the_frame_and_the_anchor_on_the_stories(service, tmp_path):
     result, manifest = daily(tmp_path, "--voice", "yunyang", "--host-voice", "xiaoxiao")
     assert result.returncode == 0, result.stderr

@@ -52,11 +52,13 @@ def published(episode_root: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return out
 
 
+@pytest.mark.slow
 def test_daily_writes_the_feed_and_the_page(episode_root: Path):
     assert (episode_root / "feed.xml").exists() and (episode_root / "index.html").exists()
     check_feed((episode_root / "feed.xml").read_bytes())
 
 
+@pytest.mark.slow
 def test_feedparser_reads_the_feed(published: Path):
     parsed = feedparser.parse(str(published / "feed.xml"))
     assert not parsed.bozo, parsed.get("bozo_exception")
@@ -81,6 +83,7 @@ def test_feedparser_reads_the_feed(published: Path):
     assert parsed.entries[0].itunes_episode == "2" and parsed.entries[1].itunes_episode == "1"
 
 
+@pytest.mark.slow
 def test_namespaced_elements_by_xpath(published: Path):
     root = etree.parse(str(published / "feed.xml")).getroot()
     assert root.nsmap["itunes"] == NS["itunes"] and root.nsmap["podcast"] == NS["podcast"]
@@ -108,6 +111,7 @@ def test_namespaced_elements_by_xpath(published: Path):
         assert item.xpath("string(itunes:duration)", namespaces=NS).isdigit()
 
 
+@pytest.mark.slow
 def test_podcast_partytime_reads_the_feed(published: Path):
     require(shutil.which("node") is not None and (FEEDCHECK / "node_modules" / "podcast-partytime").is_dir(),
             "Node.js with podcast-partytime (tests/feedcheck)")
@@ -127,6 +131,7 @@ def test_podcast_partytime_reads_the_feed(published: Path):
         assert item["duration"] > 200
 
 
+@pytest.mark.slow
 def test_guids_and_publication_times_survive_a_rebuild_and_a_remake(published: Path, tmp_path: Path):
     out = tmp_path / "output"
     shutil.copytree(published, out)
@@ -138,6 +143,7 @@ def test_guids_and_publication_times_survive_a_rebuild_and_a_remake(published: P
     assert [(e.id, e.published) for e in after.entries] == [(e.id, e.published) for e in before]
 
 
+@pytest.mark.slow
 def test_long_or_odd_text_is_cut_and_escaped(published: Path):
     config = Config.from_dict({"programme": "早报<&>" + "长" * 300, "description": "“简介” & <b>" + "很长。" * 2000, "feed_episodes": 1})
     xml = build_feed(published_episodes(published), config, "https://news.example.com/早报")
@@ -149,6 +155,7 @@ def test_long_or_odd_text_is_cut_and_escaped(published: Path):
     assert parsed.entries[0].enclosures[0].href == f"https://news.example.com/%E6%97%A9%E6%8A%A5/{NEXT_DATE}/episode.mp3"
 
 
+@pytest.mark.slow
 def test_an_invalid_feed_never_replaces_the_old_one(published: Path, tmp_path: Path):
     out = tmp_path / "output"
     shutil.copytree(published, out)
@@ -185,6 +192,7 @@ def request(port: int, path: str, method: str = "GET", headers: dict[str, str] |
     return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
+@pytest.mark.slow
 def test_range_requests_get_206_with_the_right_bytes(server: int, published: Path):
     data = (published / EPISODE_DATE / "episode.mp3").read_bytes()
     status, headers, body = request(server, f"/{EPISODE_DATE}/episode.mp3", headers={"Range": "bytes=1000-1999"})
@@ -196,6 +204,7 @@ def test_range_requests_get_206_with_the_right_bytes(server: int, published: Pat
     assert status == 416
 
 
+@pytest.mark.slow
 def test_head_etag_and_last_modified(server: int, published: Path):
     size = (published / EPISODE_DATE / "episode.mp3").stat().st_size
     status, headers, body = request(server, f"/{EPISODE_DATE}/episode.mp3", method="HEAD")
@@ -211,12 +220,14 @@ def test_head_etag_and_last_modified(server: int, published: Path):
     (f"/{EPISODE_DATE}/transcript.srt", "application/x-subrip"), (f"/{EPISODE_DATE}/chapters.json", "application/json"),
     ("/cover.png", "image/png"),
 ])
+@pytest.mark.slow
 def test_mime_types_and_cors(server: int, path: str, content_type: str):
     status, headers, _ = request(server, path, headers={"Origin": "https://player.example.com"})
     assert status == 200 and headers["content-type"].split(";")[0] == content_type
     assert headers["access-control-allow-origin"] == "*"
 
 
+@pytest.mark.slow
 def test_cors_preflight_for_range_requests(server: int):
     status, headers, _ = request(server, f"/{EPISODE_DATE}/chapters.json", method="OPTIONS",
                                  headers={"Origin": "https://player.example.com", "Access-Control-Request-Method": "GET",
@@ -224,6 +235,7 @@ def test_cors_preflight_for_range_requests(server: int):
     assert status == 204 and "Range" in headers["access-control-allow-headers"]
 
 
+@pytest.mark.slow
 def test_nothing_outside_the_output_folder_is_served(server: int, published: Path, tmp_path: Path):
     secret = tmp_path / "secret.json"
     secret.write_text('{"secret": true}', encoding="utf-8")
@@ -241,6 +253,7 @@ def test_nothing_outside_the_output_folder_is_served(server: int, published: Pat
         assert b"root:" not in body and b"secret" not in body
 
 
+@pytest.mark.slow
 def test_many_concurrent_range_requests_are_all_answered(server: int, published: Path):
     import aiohttp
 
@@ -260,6 +273,7 @@ def test_many_concurrent_range_requests_are_all_answered(server: int, published:
     assert all(asyncio.run(all_of_them()))
 
 
+@pytest.mark.slow
 def test_the_served_feed_is_always_complete_while_it_is_rebuilt(server: int, published: Path):
     stop = threading.Event()
     config = Config.from_dict({"owner_email": "news@example.com", "locked": True})
@@ -280,6 +294,7 @@ def test_the_served_feed_is_always_complete_while_it_is_rebuilt(server: int, pub
         writer.join()
 
 
+@pytest.mark.slow
 def test_serving_on_the_lan_prints_the_address_a_phone_can_use(published: Path):
     process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--out", str(published), "--host", "0.0.0.0", "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -301,6 +316,7 @@ def test_serving_on_the_lan_prints_the_address_a_phone_can_use(published: Path):
 # --- the page in a real browser ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_page_plays_and_seeks_in_headless_chromium(server: int, published: Path, tmp_path: Path):
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     require(Path(chromium).exists(), "Debian's chromium")

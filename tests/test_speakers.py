@@ -44,6 +44,7 @@ def namespace_available() -> bool:
     return shutil.which("unshare") is not None and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.slow
 def test_play_makes_a_real_upnp_renderer_play_the_episode(out: Path, tmp_path: Path):
     """Inside a private network namespace: gmediarender, a Cast receiver announced over mDNS, and briefing serve."""
     require(shutil.which("gmediarender") is not None, "Debian's gmediarender")
@@ -78,6 +79,7 @@ def test_didl_metadata_describes_the_episode():
 # --- the URL a speaker gets --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_loopback_feed_address_is_refused_with_advice(out: Path, tmp_path: Path):
     copy = tmp_path / "output"
     shutil.copytree(out, copy)
@@ -92,6 +94,7 @@ def test_a_loopback_feed_address_is_refused_with_advice(out: Path, tmp_path: Pat
         episode_media(copy, "2020-01-01", Config())
 
 
+@pytest.mark.slow
 def test_nothing_serving_the_episode_is_a_clear_error(out: Path):
     result = run_cli("play", "--out", str(out), "--to", "cast:127.0.0.1:9", "--base-url", "http://127.0.0.1:9")
     assert result.returncode == 1 and "Nothing answers at http://127.0.0.1:9/" in result.stderr and "briefing serve" in result.stderr
@@ -113,6 +116,7 @@ def test_aliases_are_saved_in_briefing_toml_and_resolved(tmp_path: Path):
 # --- Cast: a local receiver speaking Cast v2 over TLS --------------------------------------------
 
 
+@pytest.mark.slow
 def test_play_on_cast_loads_the_episode_on_the_default_media_receiver(out: Path, server: int, tmp_path: Path):
     with LocalCastReceiver(tmp_path) as receiver:
         result = run_cli("play", "latest", "--out", str(out), "--to", f"cast:127.0.0.1:{receiver.port}",
@@ -133,6 +137,7 @@ def test_a_cast_address_without_a_port_uses_the_cast_port():
     assert (cast.cast_info.host, cast.cast_info.port) == ("192.0.2.30", CAST_PORT)
 
 
+@pytest.mark.slow
 def test_daily_then_play_on_cast(out: Path, server: int, tmp_path: Path):
     with LocalCastReceiver(tmp_path) as receiver:
         result = run_cli("daily", str(EXAMPLE_PAGE), "--out", str(out), "--date", EPISODE_DATE,
@@ -316,6 +321,7 @@ def test_xiaomi_errors_say_what_to_do(mi_env, monkeypatch: pytest.MonkeyPatch):
 # --- Alexa Flash Briefing -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_alexa_flash_briefing_feed_and_clips(out: Path, tmp_path: Path):
     copy = tmp_path / "output"
     shutil.copytree(out, copy)
