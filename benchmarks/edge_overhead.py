@@ -25,9 +25,23 @@ from tests.edge_service import LocalEdgeService  # noqa: E402
 
 def run(out: Path, cache: Path, endpoint: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "cli.py"), "daily", str(ROOT / "examples" / "newspaper-page.txt"), "--out", str(out),
-                    "--date", "2026-11-26", "--engine", "edge"], check=True, capture_output=True,
-                   env={**os.environ, "BRIEFING_CACHE_DIR": str(cache), "BRIEFING_EDGE_ENDPOINT": endpoint})
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "daily",
+            str(ROOT / "examples" / "newspaper-page.txt"),
+            "--out",
+            str(out),
+            "--date",
+            "2026-11-26",
+            "--engine",
+            "edge",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "BRIEFING_CACHE_DIR": str(cache), "BRIEFING_EDGE_ENDPOINT": endpoint},
+    )
     return time.perf_counter() - started
 
 

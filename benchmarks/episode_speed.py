@@ -19,8 +19,12 @@ PAGE = ROOT / "examples" / "newspaper-page.txt"
 
 def timed(cache: Path, *arguments: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "cli.py"), *arguments], check=True, capture_output=True,
-                   env={**os.environ, "BRIEFING_CACHE_DIR": str(cache)})
+    subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *arguments],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "BRIEFING_CACHE_DIR": str(cache)},
+    )
     return time.perf_counter() - started
 
 

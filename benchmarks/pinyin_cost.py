@@ -40,8 +40,9 @@ def cold_synthesis(script, config: Config, reader: str) -> tuple[float, float]: 
     try:
         with tempfile.TemporaryDirectory() as cache:
             started = time.perf_counter()
-            report = synthesize_segments(list(script.segments), preset_chains(script, config), SegmentCache(Path(cache)),
-                                         synthesis_settings(config))
+            report = synthesize_segments(
+                list(script.segments), preset_chains(script, config), SegmentCache(Path(cache)), synthesis_settings(config)
+            )
             return time.perf_counter() - started, sum(audio.duration for audio in report.audio)
     finally:
         OfflineEngine.prepare = stage  # type: ignore[method-assign]

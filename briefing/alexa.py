@@ -43,8 +43,14 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
         if samples is None:
             samples = decode(folder / manifest.audio_file, EPISODE_RATE)
         start, end = chapter.start, min(chapter.end, chapter.start + MAX_SECONDS)
-        master_and_encode(samples[int(start * EPISODE_RATE) : int(end * EPISODE_RATE)], EPISODE_RATE, clip,
-                          target_lufs=TARGET_LUFS, max_true_peak=MAX_TRUE_PEAK, bitrate="128k")
+        master_and_encode(
+            samples[int(start * EPISODE_RATE) : int(end * EPISODE_RATE)],
+            EPISODE_RATE,
+            clip,
+            target_lufs=TARGET_LUFS,
+            max_true_peak=MAX_TRUE_PEAK,
+            bitrate="128k",
+        )
     published = manifest.published_time.astimezone(dt.UTC)
     base = base_url.rstrip("/")
     items = []
@@ -52,14 +58,16 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
     for order, chapter in enumerate(stories):
         # Alexa reads the newest item first: the first story gets the latest time.
         updated = published - dt.timedelta(seconds=order)
-        items.append({
-            "uid": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{identity}/story/{chapter.story}')}",
-            "updateDate": updated.strftime("%Y-%m-%dT%H:%M:%S.0Z"),
-            "titleText": chapter.title,
-            "mainText": "",
-            "streamUrl": f"{base}/{quote(episode.folder)}/{CLIP_FOLDER}/story-{chapter.story}.mp3",
-            "redirectionUrl": f"{base}/#{episode.date}",
-        })
+        items.append(
+            {
+                "uid": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{identity}/story/{chapter.story}')}",
+                "updateDate": updated.strftime("%Y-%m-%dT%H:%M:%S.0Z"),
+                "titleText": chapter.title,
+                "mainText": "",
+                "streamUrl": f"{base}/{quote(episode.folder)}/{CLIP_FOLDER}/story-{chapter.story}.mp3",
+                "redirectionUrl": f"{base}/#{episode.date}",
+            }
+        )
     path = out_root / ALEXA_FILE
     write_atomically(path, json.dumps(items, ensure_ascii=False, indent=2).encode("utf-8"))
     return path

@@ -66,8 +66,10 @@ def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
         spoken = _to_segment(speech)
         track += spoken
         duration = spoken.frame_count() / EPISODE_RATE
-        cues += [Cue(round(position + start, 3), round(position + end, 3), text, segment.story, segment.role.value)
-                 for start, end, text in timed_lines(segment.text, segment.spoken, speech)]
+        cues += [
+            Cue(round(position + start, 3), round(position + end, 3), text, segment.story, segment.role.value)
+            for start, end, text in timed_lines(segment.text, segment.spoken, speech)
+        ]
         position += duration
         is_last = index == len(script.segments) - 1
         if segment.pause == Pause.STORY and not is_last:
@@ -80,7 +82,9 @@ def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
     track = track.overlay(_to_segment(intro_sting()), position=0)
     track = track.fade_in(30).fade_out(1500)
     samples = np.array(track.get_array_of_samples(), dtype=np.float32) / 32768.0
-    return Mix(samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE)))
+    return Mix(
+        samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE))
+    )
 
 
 def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CUE_CHARS) -> list[tuple[float, float, str]]:
@@ -136,7 +140,11 @@ def _to_segment(audio: SpeechAudio | np.ndarray) -> AudioSegment:
 
 def _bell(frequency: float, seconds: float, decay: float) -> np.ndarray:
     t = np.arange(int(seconds * EPISODE_RATE)) / EPISODE_RATE
-    partials = np.sin(2 * np.pi * frequency * t) + 0.35 * np.sin(2 * np.pi * 2.01 * frequency * t) + 0.12 * np.sin(2 * np.pi * 3.98 * frequency * t)
+    partials = (
+        np.sin(2 * np.pi * frequency * t)
+        + 0.35 * np.sin(2 * np.pi * 2.01 * frequency * t)
+        + 0.12 * np.sin(2 * np.pi * 3.98 * frequency * t)
+    )
     attack = np.minimum(1.0, t / 0.008)
     return (partials * attack * np.exp(-t / decay)).astype(np.float32)
 
@@ -162,8 +170,9 @@ def intro_sting() -> np.ndarray:
     return 0.22 * out / np.max(np.abs(out))
 
 
-def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0,
-           true_peak: bool = False) -> np.ndarray:
+def master(
+    samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0, true_peak: bool = False
+) -> np.ndarray:
     """Normalize integrated loudness to `target_lufs`, holding peaks under `ceiling_db`: sample
     peaks, or with `true_peak` the peaks between samples too (slower)."""
     import pyloudnorm
@@ -181,8 +190,9 @@ def master(samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LU
     return out.astype(np.float32)
 
 
-def limit(samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, reach: int = 6,
-          true_peak: bool = False) -> np.ndarray:
+def limit(
+    samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, reach: int = 6, true_peak: bool = False
+) -> np.ndarray:
     """A look-ahead peak limiter: per-block gain, widened by a min filter and then smoothed.
 
     The smoothing window is no wider than the min filter, so no sample ends up above `ceiling`.
@@ -218,8 +228,14 @@ class Master:
     after: Loudness
 
 
-def master_and_encode(samples: np.ndarray, sample_rate: int, destination: Path, target_lufs: float = TARGET_LUFS,
-                      max_true_peak: float = MAX_TRUE_PEAK_MP3, bitrate: str = MP3_BITRATE) -> Master:
+def master_and_encode(
+    samples: np.ndarray,
+    sample_rate: int,
+    destination: Path,
+    target_lufs: float = TARGET_LUFS,
+    max_true_peak: float = MAX_TRUE_PEAK_MP3,
+    bitrate: str = MP3_BITRATE,
+) -> Master:
     """Master to `target_lufs` and encode mono 44.1 kHz CBR MP3 with its true peak at or under `max_true_peak`.
 
     The limiter works on sample peaks; when a meter finds the true peak too high (in the WAV, which
@@ -242,8 +258,23 @@ def master_and_encode(samples: np.ndarray, sample_rate: int, destination: Path, 
                 ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
                 true_peak = True
                 continue
-            _run_ffmpeg(["-i", str(wav_path), "-ac", "1", "-ar", str(MP3_RATE), "-c:a", "libmp3lame", "-b:a", bitrate,
-                         "-id3v2_version", "0", str(destination)])
+            _run_ffmpeg(
+                [
+                    "-i",
+                    str(wav_path),
+                    "-ac",
+                    "1",
+                    "-ar",
+                    str(MP3_RATE),
+                    "-c:a",
+                    "libmp3lame",
+                    "-b:a",
+                    bitrate,
+                    "-id3v2_version",
+                    "0",
+                    str(destination),
+                ]
+            )
             after = measure_loudness(destination)
             if after.true_peak_dbtp > max_true_peak:
                 ceiling_db -= after.true_peak_dbtp - max_true_peak + 0.1
@@ -261,12 +292,24 @@ def _run_ffmpeg(arguments: list[str]) -> None:
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip()[-400:]
         if "No space left" in message:
-            raise AssemblyError(f"The disk is full while encoding {arguments[-1]}; free some space and run again (the segment cache is kept)")
+            raise AssemblyError(
+                f"The disk is full while encoding {arguments[-1]}; free some space and run again (the segment cache is kept)"
+            )
         raise AssemblyError(f"ffmpeg failed on {arguments[-1]}: {message}")
 
 
-def write_tags(mp3: Path, *, title: str, programme: str, author: str, date: str, number: int, cover_jpeg: bytes,
-               chapters: tuple[Chapter, ...], description: str) -> None:
+def write_tags(
+    mp3: Path,
+    *,
+    title: str,
+    programme: str,
+    author: str,
+    date: str,
+    number: int,
+    cover_jpeg: bytes,
+    chapters: tuple[Chapter, ...],
+    description: str,
+) -> None:
     """ID3v2.4: title, artist, album, date, episode number, language, cover, and CHAP frames under a CTOC."""
     from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, CTOCFlags
 
@@ -281,9 +324,21 @@ def write_tags(mp3: Path, *, title: str, programme: str, author: str, date: str,
     tags.add(COMM(encoding=3, lang="chi", desc="", text=description))
     tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover", data=cover_jpeg))
     ids = [f"chp{n}" for n in range(len(chapters))]
-    tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                  sub_frames=[TIT2(encoding=3, text="目录")]))
+    tags.add(
+        CTOC(
+            element_id="toc",
+            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+            child_element_ids=ids,
+            sub_frames=[TIT2(encoding=3, text="目录")],
+        )
+    )
     for element_id, chapter in zip(ids, chapters):
-        tags.add(CHAP(element_id=element_id, start_time=int(chapter.start * 1000), end_time=int(chapter.end * 1000),
-                      sub_frames=[TIT2(encoding=3, text=chapter.title)]))
+        tags.add(
+            CHAP(
+                element_id=element_id,
+                start_time=int(chapter.start * 1000),
+                end_time=int(chapter.end * 1000),
+                sub_frames=[TIT2(encoding=3, text=chapter.title)],
+            )
+        )
     tags.save(str(mp3), v2_version=4)

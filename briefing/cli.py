@@ -39,17 +39,19 @@ class _Commands(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True, help="Turn a day's Chinese news into a spoken podcast episode.")
+app = typer.Typer(
+    cls=_Commands, add_completion=False, no_args_is_help=True, help="Turn a day's Chinese news into a spoken podcast episode."
+)
 
 PagesArgument = typer.Argument(..., help="Page text files (UTF-8 or GBK), Markdown articles, or folders of them.", show_default=False)
 ConfigOption = typer.Option(None, "--config", help="Config file (default: ./briefing.toml if present).")
 EngineOption = typer.Option(None, "--engine", help="TTS engine by name: offline or edge (uses that engine's preset).")
 VoiceOption = typer.Option(None, "--voice", help="Voice preset from voices/ for the stories (default from config).")
 HostVoiceOption = typer.Option(None, "--host-voice", help="Voice preset for intro, rundown, transitions and outro (two-voice layout).")
-BaseUrlOption = typer.Option(None, "--base-url", help="Public address of the output folder for the feed's links (default: config, else the feed's own).")
+BaseUrlOption = typer.Option(
+    None, "--base-url", help="Public address of the output folder for the feed's links (default: config, else the feed's own)."
+)
 StrictOption = typer.Option(False, "--strict", help="Fail instead of falling back to another voice when a segment cannot be made.")
-
-
 
 
 def _error(message: str) -> None:
@@ -64,7 +66,9 @@ def _parse_date(value: str) -> dt.date:
         raise typer.BadParameter(f"invalid date '{value}': expected YYYY-MM-DD") from None
 
 
-DateOption = typer.Option(None, "--date", parser=_parse_date, metavar="YYYY-MM-DD", help="Episode date, YYYY-MM-DD (default: today in the config's time zone).")
+DateOption = typer.Option(
+    None, "--date", parser=_parse_date, metavar="YYYY-MM-DD", help="Episode date, YYYY-MM-DD (default: today in the config's time zone)."
+)
 
 
 def _report_problems(problems: tuple[str, ...]) -> None:
@@ -91,8 +95,10 @@ def ingest(pages: list[Path] = PagesArgument, as_json: bool = typer.Option(False
 
 
 @app.command()
-def normalize(text: str | None = typer.Argument(None, help="Text to normalize; without it, standard input line by line."),
-              config_path: Path | None = ConfigOption) -> None:
+def normalize(
+    text: str | None = typer.Argument(None, help="Text to normalize; without it, standard input line by line."),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Print the spoken form of a text, as the voice will say it.
 
     Example: briefing normalize "2019—2020年，增长22.6%，热线12345"
@@ -103,9 +109,13 @@ def normalize(text: str | None = typer.Argument(None, help="Text to normalize; w
 
 
 @app.command()
-def pinyin(text: str | None = typer.Argument(None, help="Text to read; without it, standard input line by line."),
-           raw: bool = typer.Option(False, "--raw", help="The dictionary reading of each Han character as written: no normalization, lexicon or tone sandhi."),
-           config_path: Path | None = ConfigOption) -> None:
+def pinyin(
+    text: str | None = typer.Argument(None, help="Text to read; without it, standard input line by line."),
+    raw: bool = typer.Option(
+        False, "--raw", help="The dictionary reading of each Han character as written: no normalization, lexicon or tone sandhi."
+    ),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Print the syllables the offline voice says, TONE3 with 5 for the neutral tone (zhong1 guo2).
 
     Example: briefing pinyin "银行行长说，还要重新调整利率"
@@ -116,10 +126,12 @@ def pinyin(text: str | None = typer.Argument(None, help="Text to read; without i
 
 
 @app.command()
-def script(pages: list[Path] = PagesArgument,
-           out: Path | None = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
-           date: dt.date | None = DateOption,
-           config_path: Path | None = ConfigOption) -> None:
+def script(
+    pages: list[Path] = PagesArgument,
+    out: Path | None = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
+    date: dt.date | None = DateOption,
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Write the reviewable spoken script (script.json, script.md) for page files.
 
     Example: briefing script examples/newspaper-page.txt --out /tmp/review
@@ -130,16 +142,18 @@ def script(pages: list[Path] = PagesArgument,
 
 
 @app.command()
-def daily(pages: list[Path] = PagesArgument,
-          out: Path | None = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
-          date: dt.date | None = DateOption,
-          engine: str | None = EngineOption,
-          voice: str | None = VoiceOption,
-          host_voice: str | None = HostVoiceOption,
-          strict: bool = StrictOption,
-          base_url: str | None = BaseUrlOption,
-          play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
-          config_path: Path | None = ConfigOption) -> None:
+def daily(
+    pages: list[Path] = PagesArgument,
+    out: Path | None = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
+    date: dt.date | None = DateOption,
+    engine: str | None = EngineOption,
+    voice: str | None = VoiceOption,
+    host_voice: str | None = HostVoiceOption,
+    strict: bool = StrictOption,
+    base_url: str | None = BaseUrlOption,
+    play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Make today's episode from page files: script, audio, MP3 with chapters and transcripts; then the feed.
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
@@ -158,13 +172,15 @@ def daily(pages: list[Path] = PagesArgument,
 
 
 @app.command()
-def episode(script_file: Path = typer.Argument(..., help="A script.json, possibly edited.", show_default=False),
-            out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
-            engine: str | None = EngineOption,
-            voice: str | None = VoiceOption,
-            host_voice: str | None = HostVoiceOption,
-            strict: bool = StrictOption,
-            config_path: Path | None = ConfigOption) -> None:
+def episode(
+    script_file: Path = typer.Argument(..., help="A script.json, possibly edited.", show_default=False),
+    out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
+    engine: str | None = EngineOption,
+    voice: str | None = VoiceOption,
+    host_voice: str | None = HostVoiceOption,
+    strict: bool = StrictOption,
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Make the episode from a reviewed script.json; only edited segments are synthesized again.
 
     Example: briefing episode output/2026-11-26/script.json
@@ -176,9 +192,11 @@ def episode(script_file: Path = typer.Argument(..., help="A script.json, possibl
 
 
 @app.command()
-def feed(out: Path | None = typer.Option(None, "--out", help="Output root holding the episode folders (default: output)."),
-         base_url: str | None = BaseUrlOption,
-         config_path: Path | None = ConfigOption) -> None:
+def feed(
+    out: Path | None = typer.Option(None, "--out", help="Output root holding the episode folders (default: output)."),
+    base_url: str | None = BaseUrlOption,
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Rebuild feed.xml and the listening page (index.html) from the episodes on disk.
 
     Example: briefing feed --base-url https://news.example.com/briefing
@@ -190,12 +208,14 @@ def feed(out: Path | None = typer.Option(None, "--out", help="Output root holdin
 
 
 @app.command()
-def serve(out: Path | None = typer.Option(None, "--out", help="Output root to serve (default: output)."),
-          host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for phones and speakers on the LAN."),
-          port: int = typer.Option(PORT, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
-          base_url: str | None = BaseUrlOption,
-          log: bool = typer.Option(False, "--log", help="Print one line per request (client, path, status, range, user agent) to stderr."),
-          config_path: Path | None = ConfigOption) -> None:
+def serve(
+    out: Path | None = typer.Option(None, "--out", help="Output root to serve (default: output)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for phones and speakers on the LAN."),
+    port: int = typer.Option(PORT, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    base_url: str | None = BaseUrlOption,
+    log: bool = typer.Option(False, "--log", help="Print one line per request (client, path, status, range, user agent) to stderr."),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Serve the episodes, feed and listening page over HTTP (Range requests, for podcast apps and speakers).
 
     Example: briefing serve --host 0.0.0.0
@@ -211,15 +231,19 @@ def serve(out: Path | None = typer.Option(None, "--out", help="Output root to se
         sys.stdout.flush()
 
     try:
-        serve_and_publish(out_root, config, host, port, base_url or "", announce, (lambda line: typer.echo(line, err=True)) if log else None)
+        serve_and_publish(
+            out_root, config, host, port, base_url or "", announce, (lambda line: typer.echo(line, err=True)) if log else None
+        )
     except KeyboardInterrupt:
         typer.echo("Stopped.", err=True)
 
 
 @app.command()
-def speakers(timeout: float = typer.Option(5.0, "--timeout", help="Seconds to listen for devices."),
-             save: str | None = typer.Option(None, "--save", help="Save an alias in briefing.toml: ALIAS=TARGET."),
-             config_path: Path | None = ConfigOption) -> None:
+def speakers(
+    timeout: float = typer.Option(5.0, "--timeout", help="Seconds to listen for devices."),
+    save: str | None = typer.Option(None, "--save", help="Save an alias in briefing.toml: ALIAS=TARGET."),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """List the UPnP/DLNA renderers and Cast devices on the network, and the saved aliases.
 
     Example: briefing speakers --save kitchen=upnp:uuid:5b2f…
@@ -243,12 +267,14 @@ def speakers(timeout: float = typer.Option(5.0, "--timeout", help="Seconds to li
 
 
 @app.command()
-def play(episode_name: str = typer.Argument("latest", help="'latest' or an episode date (YYYY-MM-DD)."),
-         to: str = typer.Option(..., "--to", help="Speaker: an alias, a device name, or upnp:/cast:/ha:/xiaomi: target."),
-         out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
-         base_url: str | None = typer.Option(None, "--base-url", help="Address the speaker fetches from (default: the feed's)."),
-         timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for the speaker to start playing."),
-         config_path: Path | None = ConfigOption) -> None:
+def play(
+    episode_name: str = typer.Argument("latest", help="'latest' or an episode date (YYYY-MM-DD)."),
+    to: str = typer.Option(..., "--to", help="Speaker: an alias, a device name, or upnp:/cast:/ha:/xiaomi: target."),
+    out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Address the speaker fetches from (default: the feed's)."),
+    timeout: float = typer.Option(20.0, "--timeout", help="Seconds to wait for the speaker to start playing."),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """Play an episode on a speaker; `briefing serve --host 0.0.0.0` must be running for it to fetch from.
 
     Example: briefing play latest --to kitchen
@@ -261,8 +287,10 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: str
     from .speakers import PLAY_TIMEOUT, play_episode
 
     played = play_episode(out_root, which, target, config, base_url, timeout or PLAY_TIMEOUT)
-    typer.echo(f"{played.playback.speaker} ({played.kind}) is {played.playback.state.lower()}: {played.media.title} "
-               f"({played.media.url}), at {played.playback.position:.0f}s")
+    typer.echo(
+        f"{played.playback.speaker} ({played.kind}) is {played.playback.state.lower()}: {played.media.title} "
+        f"({played.media.url}), at {played.playback.position:.0f}s"
+    )
 
 
 def _report_episode(made: pipeline.Episode) -> None:
@@ -286,8 +314,14 @@ def _progress_bar() -> Iterator[Callable[[int, int, float], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(stderr=True)
-    columns = (TextColumn("synthesizing"), BarColumn(), MofNCompleteColumn(), TextColumn("segments"),
-               TextColumn("{task.fields[audio]:.0f}s audio"), TimeRemainingColumn())
+    columns = (
+        TextColumn("synthesizing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("segments"),
+        TextColumn("{task.fields[audio]:.0f}s audio"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("synthesize", total=None, audio=0.0)
 
@@ -298,8 +332,10 @@ def _progress_bar() -> Iterator[Callable[[int, int, float], None]]:
 
 
 @app.command()
-def voices(online: bool = typer.Option(False, "--online", help="List the online service's Chinese voices instead (needs internet)."),
-           config_path: Path | None = ConfigOption) -> None:
+def voices(
+    online: bool = typer.Option(False, "--online", help="List the online service's Chinese voices instead (needs internet)."),
+    config_path: Path | None = ConfigOption,
+) -> None:
     """List the voice presets in voices/ (* marks the default), or the online service's Chinese voices.
 
     Example: briefing voices --online

@@ -53,8 +53,10 @@ def _check_template(name: str, template: str, allowed: set[str]) -> None:
         raise ConfigError(f"invalid {name} {template!r}: {exc}; write a literal brace as {{{{ or }}}}") from None
     unknown = used - allowed
     if unknown:
-        raise ConfigError(f"invalid {name} {template!r}: unknown placeholder {{{sorted(unknown)[0]}}}; "
-                          f"known: {', '.join('{' + name + '}' for name in sorted(allowed))}")
+        raise ConfigError(
+            f"invalid {name} {template!r}: unknown placeholder {{{sorted(unknown)[0]}}}; "
+            f"known: {', '.join('{' + name + '}' for name in sorted(allowed))}"
+        )
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,10 @@ class Config:
             elif key in owner:
                 _put(values[owner[key]], key, value, source)
             else:
-                raise ConfigError(f"{source}: unknown setting '{key}'; known settings: {', '.join(owner)}, and the tables "
-                                  f"[{'], ['.join(SECTIONS)}], [speakers]")
+                raise ConfigError(
+                    f"{source}: unknown setting '{key}'; known settings: {', '.join(owner)}, and the tables "
+                    f"[{'], ['.join(SECTIONS)}], [speakers]"
+                )
         try:
             sections = {name: SECTIONS[name](**_typed(SECTIONS[name], given, source)) for name, given in values.items()}
         except ConfigError as exc:
@@ -293,9 +297,9 @@ def save_speaker_alias(path: Path, alias: str, target: str) -> None:
     if table is None:
         text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + f"[speakers]\n{line}\n"
     else:
-        body_end = re.search(r"^\[", text[table.end():], re.M)
+        body_end = re.search(r"^\[", text[table.end() :], re.M)
         end = table.end() + (body_end.start() if body_end else len(text) - table.end())
-        body = re.sub(rf"^{re.escape(alias)}\s*=.*\n?", "", text[table.end():end], flags=re.M)
+        body = re.sub(rf"^{re.escape(alias)}\s*=.*\n?", "", text[table.end() : end], flags=re.M)
         text = text[: table.end()] + "\n" + line + body.rstrip("\n") + "\n" + text[end:]
     Config.from_dict(tomllib.loads(text), str(path))  # never write a config that would not load
     path.write_text(text, encoding="utf-8")

@@ -120,8 +120,10 @@ class Manifest:
                 audio_bytes=int(audio["bytes"]),
                 integrated_lufs=float(loudness.get("integrated_lufs", 0.0)),
                 true_peak_dbtp=float(loudness.get("true_peak_dbtp", 0.0)),
-                chapters=tuple(Chapter(float(c["start"]), float(c["end"]), str(c["title"]),
-                                       None if c.get("story") is None else int(c["story"])) for c in data["chapters"]),
+                chapters=tuple(
+                    Chapter(float(c["start"]), float(c["end"]), str(c["title"]), None if c.get("story") is None else int(c["story"]))
+                    for c in data["chapters"]
+                ),
                 stories=tuple(dict(story) for story in data["stories"]),
                 presets={str(name): int(count) for name, count in data.get("voices", {}).items()},
                 segment_presets=tuple(str(name) for name in data.get("segment_voices", ())),
@@ -183,8 +185,9 @@ def published_episodes(out_root: Path) -> list[PublishedEpisode]:
 
 def episode_number(out_root: Path, folder: Path) -> int:
     """The number the episode in `folder` already has, else one more than the highest under `out_root`."""
-    known = {path.parent: manifest.number for path in out_root.glob(f"*/{EPISODE_FILE}")
-             if (manifest := read_manifest(path.parent)) is not None}
+    known = {
+        path.parent: manifest.number for path in out_root.glob(f"*/{EPISODE_FILE}") if (manifest := read_manifest(path.parent)) is not None
+    }
     return known.get(folder) or max(known.values(), default=0) + 1
 
 
@@ -209,8 +212,10 @@ _VTT_CUE_RE = re.compile(r"^(\d+):(\d\d):(\d\d\.\d{3}) --> (\d+):(\d\d):(\d\d\.\
 
 def read_vtt(path: Path) -> list[tuple[float, float, str]]:
     """The (start, end, text) cues of a transcript.vtt that write_transcripts made."""
-    return [(int(h1) * 3600 + int(m1) * 60 + float(s1), int(h2) * 3600 + int(m2) * 60 + float(s2), text)
-            for h1, m1, s1, h2, m2, s2, text in _VTT_CUE_RE.findall(path.read_text(encoding="utf-8"))]
+    return [
+        (int(h1) * 3600 + int(m1) * 60 + float(s1), int(h2) * 3600 + int(m2) * 60 + float(s2), text)
+        for h1, m1, s1, h2, m2, s2, text in _VTT_CUE_RE.findall(path.read_text(encoding="utf-8"))
+    ]
 
 
 def _timestamp(seconds: float, separator: str) -> str:

@@ -62,7 +62,9 @@ def build_feed(episodes: list[PublishedEpisode], config: Config, base_url: str) 
     generator.podcast.itunes_category("News", "Daily News")
     generator.podcast.itunes_author(config.feed.author)
     generator.podcast.itunes_type("episodic")
-    generator.podcastindex.settings(guid=podcast_guid(feed_url), locked=config.feed.locked, owner=config.feed.author, owner_email=config.feed.owner_email)
+    generator.podcastindex.settings(
+        guid=podcast_guid(feed_url), locked=config.feed.locked, owner=config.feed.author, owner_email=config.feed.owner_email
+    )
     for episode in reversed(episodes[: config.feed.feed_episodes]):  # feedgen prepends: oldest first gives newest on top
         manifest = episode.manifest
         folder = f"{base}/{quote(episode.folder)}"
@@ -76,8 +78,9 @@ def build_feed(episodes: list[PublishedEpisode], config: Config, base_url: str) 
         entry.podcast.itunes_duration(str(round(manifest.duration)))
         entry.podcast.itunes_episode(manifest.number)
         entry.podcast.itunes_episode_type("full")
-        entry.podcastindex.files(transcripts=[(f"{folder}/{name}", kind) for name, kind in TRANSCRIPTS],
-                                 chapters=f"{folder}/{CHAPTERS_FILE}")
+        entry.podcastindex.files(
+            transcripts=[(f"{folder}/{name}", kind) for name, kind in TRANSCRIPTS], chapters=f"{folder}/{CHAPTERS_FILE}"
+        )
     xml = generator.rss_str(pretty=True, encoding="UTF-8")
     check_feed(xml)
     return xml
@@ -90,7 +93,6 @@ def episode_description(manifest: Manifest) -> str:
     return "\n".join(lines)
 
 
-
 def check_feed(xml: bytes) -> None:
     """Refuse a feed that podcast apps would reject; raised before it can replace the old one."""
     try:
@@ -98,8 +100,17 @@ def check_feed(xml: bytes) -> None:
     except etree.XMLSyntaxError as exc:
         raise OutputError(f"The feed is not well-formed XML ({exc}); the previous feed is kept") from None
     ns = {"itunes": ITUNES, "podcast": PODCAST}
-    required = ["channel/title", "channel/description", "channel/link", "channel/language", "channel/itunes:image/@href",
-                "channel/itunes:category/@text", "channel/itunes:explicit", "channel/itunes:author", "channel/podcast:guid"]
+    required = [
+        "channel/title",
+        "channel/description",
+        "channel/link",
+        "channel/language",
+        "channel/itunes:image/@href",
+        "channel/itunes:category/@text",
+        "channel/itunes:explicit",
+        "channel/itunes:author",
+        "channel/podcast:guid",
+    ]
     missing = [path for path in required if not root.xpath(path, namespaces=ns)]
     for n, item in enumerate(root.xpath("channel/item")):
         for path in ("title", "guid", "enclosure/@url", "enclosure/@length", "enclosure/@type", "pubDate", "itunes:duration"):

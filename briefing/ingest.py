@@ -31,12 +31,8 @@ _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in PAGE_FURNITURE))
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
 _PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
 _NAME = rf"[{HAN}]{{2,4}}"
-_BYLINE_LINE_RE = re.compile(
-    rf"^(?:(?:本报)?(?:记者|通讯员|实习生|特约记者)\s*)?{_NAME}(?:\s+(?:(?:记者|通讯员)\s*)?{_NAME}){{0,2}}$"
-)
-_TRAILING_BYLINE_RE = re.compile(
-    rf"^(.*[。！？”’])\s+((?:(?:记者|通讯员)\s*)?{_NAME}(?:\s+{_NAME}){{0,2}})$"
-)
+_BYLINE_LINE_RE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员|实习生|特约记者)\s*)?{_NAME}(?:\s+(?:(?:记者|通讯员)\s*)?{_NAME}){{0,2}}$")
+_TRAILING_BYLINE_RE = re.compile(rf"^(.*[。！？”’])\s+((?:(?:记者|通讯员)\s*)?{_NAME}(?:\s+{_NAME}){{0,2}})$")
 _PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 
@@ -228,7 +224,8 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
     blocks = _rejoin_paragraphs(lines)
     captions = [block for block in blocks if _CAPTION_RE.match(block.text)]
     blocks = [block for block in blocks if block not in captions] or [
-        _Block(_CAPTION_RE.sub("", block.text, count=1)) for block in captions  # a photo story: its caption is the story
+        _Block(_CAPTION_RE.sub("", block.text, count=1))
+        for block in captions  # a photo story: its caption is the story
     ]
     top_bylines = []  # some papers print the reporters under the headline
     while len(blocks) > 1 and _looks_like_byline(blocks[0].text):
@@ -287,15 +284,19 @@ _SUBTITLE_MAX = 20
 def _take_subtitle(lines: list[str]) -> tuple[str, list[str]]:
     """('subtitle', remaining lines) when the first body line is a subtitle, else ('', lines)."""
     first = next((i for i, line in enumerate(lines) if line), None)
-    if first is None or not any(lines[first + 1:]):
+    if first is None or not any(lines[first + 1 :]):
         return "", lines
     line = lines[first]
     match = _SUBTITLE_RE.match(line)
     if match:
-        return (match.group("dashed") or match.group("numbered")).strip(), lines[first + 1:]
-    if (len(line) <= _SUBTITLE_MAX and not re.search(r"[，。！？；：、,.;:!?]", line) and not _looks_like_byline(line)
-            and not _DATELINE_START_RE.match(line)):
-        return line, lines[first + 1:]
+        return (match.group("dashed") or match.group("numbered")).strip(), lines[first + 1 :]
+    if (
+        len(line) <= _SUBTITLE_MAX
+        and not re.search(r"[，。！？；：、,.;:!?]", line)
+        and not _looks_like_byline(line)
+        and not _DATELINE_START_RE.match(line)
+    ):
+        return line, lines[first + 1 :]
     return "", lines
 
 
@@ -322,7 +323,7 @@ def _read_dateline(paragraph: str) -> _Dateline | None:
     match = _DATELINE_START_RE.match(paragraph)
     if not match:
         return None
-    rest = paragraph[match.end():]
+    rest = paragraph[match.end() :]
     reporters: tuple[str, ...] = ()
     credit = _CREDIT_RE.match(rest)
     if credit:
@@ -330,7 +331,7 @@ def _read_dateline(paragraph: str) -> _Dateline | None:
         names = re.split(r"[\s、，,]+", _CREDIT_LABEL_RE.sub(" ", credit.group("credit")).strip())
         # '（新闻联播）' after 央视网消息 names a programme, not people: unlabelled names are short.
         reporters = tuple(name for name in names if re.fullmatch(_NAME, name) and (labelled or len(name) <= 3))
-        rest = rest[credit.end():]
+        rest = rest[credit.end() :]
     date = None
     if match.group("month"):
         date = _dateline_date(match.group("month"), match.group("day"))
@@ -375,6 +376,7 @@ _CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|
 
 def _strip_photo_credits(line: str) -> str:
     """A line that is only a credit disappears; a credit after a caption's last sentence is cut off."""
+
     def credit_or_text(match: re.Match[str]) -> str:
         # One with brackets goes anywhere; a bare '王某摄' only at the line's start or end.
         at_edge = match.start() == 0 or match.end() == len(line)
@@ -391,7 +393,9 @@ class _Block:
 
 # A subhead (小标题): an enumerated line ('一、…', '（二）…'), an 'X：Y' line, or a short label,
 # standing alone after a finished paragraph, with no sentence punctuation of its own.
-_ENUMERATION_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|第[一二三四五六七八九十]+[，、：])")
+_ENUMERATION_RE = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|第[一二三四五六七八九十]+[，、：])"
+)
 _SUBHEAD_MAX = 24
 # A line that starts with one of these continues the sentence before it.
 _CONTINUATION_START = tuple("的地得了着过和与及或而并，。、；：！？）》”’")

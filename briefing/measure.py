@@ -47,8 +47,21 @@ def decode(source: Path | bytes, sample_rate: int = 24000) -> np.ndarray:
     """Decode an audio file, or encoded audio bytes, to mono float32 samples at `sample_rate`."""
     data = source if isinstance(source, bytes) else None
     result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0" if data is not None else str(source),
-         "-ac", "1", "-ar", str(sample_rate), "-f", "s16le", "-"],
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            "pipe:0" if data is not None else str(source),
+            "-ac",
+            "1",
+            "-ar",
+            str(sample_rate),
+            "-f",
+            "s16le",
+            "-",
+        ],
         input=data,
         capture_output=True,
     )

@@ -19,10 +19,32 @@ CODE_DIGIT_NAMES = "零幺二三四五六七八九"
 
 # How a Mandarin newsreader says each Latin letter, written with characters the offline voice knows.
 LETTER_NAMES = {
-    "A": "诶", "B": "比", "C": "西", "D": "迪", "E": "伊", "F": "艾弗", "G": "吉", "H": "艾尺",
-    "I": "艾", "J": "杰", "K": "开", "L": "艾勒", "M": "艾姆", "N": "恩", "O": "欧", "P": "批",
-    "Q": "丘", "R": "阿尔", "S": "艾丝", "T": "替", "U": "优", "V": "维", "W": "达布留",
-    "X": "艾克斯", "Y": "歪", "Z": "贼德",
+    "A": "诶",
+    "B": "比",
+    "C": "西",
+    "D": "迪",
+    "E": "伊",
+    "F": "艾弗",
+    "G": "吉",
+    "H": "艾尺",
+    "I": "艾",
+    "J": "杰",
+    "K": "开",
+    "L": "艾勒",
+    "M": "艾姆",
+    "N": "恩",
+    "O": "欧",
+    "P": "批",
+    "Q": "丘",
+    "R": "阿尔",
+    "S": "艾丝",
+    "T": "替",
+    "U": "优",
+    "V": "维",
+    "W": "达布留",
+    "X": "艾克斯",
+    "Y": "歪",
+    "Z": "贼德",
 }
 
 # What may remain in spoken text: Chinese characters and the pauses engines understand.
@@ -158,16 +180,34 @@ _RANGE_LINK = rf"\s*(?:[{_DASH}]{{1,2}}|至)\s*"
 _NUMBER = r"\d+(?:\.\d+)?"
 
 
-_URL_RE = re.compile(r"(?:https?://|www\.)[\w./?=&%#~+-]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu)(?:\.cn)?(?:/[\w./?=&%#~+-]*)?", re.ASCII)
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)[\w./?=&%#~+-]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu)(?:\.cn)?(?:/[\w./?=&%#~+-]*)?",
+    re.ASCII,
+)
 
 
 # Currency symbols before an amount, and what a newsreader says after it: '$1.5万' -> '1.5万美元'.
 CURRENCIES = {
-    "US$": "美元", "HK$": "港元", "NT$": "新台币", "S$": "新加坡元", "A$": "澳元", "C$": "加元", "$": "美元",
-    "¥": "元", "￥": "元", "€": "欧元", "£": "英镑", "₩": "韩元", "₽": "卢布", "₹": "卢比", "฿": "泰铢",
+    "US$": "美元",
+    "HK$": "港元",
+    "NT$": "新台币",
+    "S$": "新加坡元",
+    "A$": "澳元",
+    "C$": "加元",
+    "$": "美元",
+    "¥": "元",
+    "￥": "元",
+    "€": "欧元",
+    "£": "英镑",
+    "₩": "韩元",
+    "₽": "卢布",
+    "₹": "卢比",
+    "฿": "泰铢",
 }
 _CURRENCY_RE = re.compile(
-    "(" + "|".join(re.escape(symbol) for symbol in sorted(CURRENCIES, key=len, reverse=True)) + r")\s*(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿|万|千)?"
+    "("
+    + "|".join(re.escape(symbol) for symbol in sorted(CURRENCIES, key=len, reverse=True))
+    + r")\s*(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿|万|千)?"
 )
 # A minus sign before a number (not between two numbers, which is a range): '-98%' -> '负98%'.
 # Temperatures too, for one rule everywhere: '-5℃' -> 负五摄氏度.
@@ -224,7 +264,9 @@ def _read_asides_and_marks(text: str) -> str:
     # a long one becomes its own clause, and labels like '（图）' or '（记者 张三）' are dropped.
     def aside(match: re.Match[str]) -> str:
         inner = match.group(1).strip()
-        if not inner or re.fullmatch(r"(图|摄|记者|本报记者|通讯员|见习记者|下同|完|待续|上|下|注).{0,12}|[左右前后中][一二三四五六七八九排起左右]{0,4}", inner):
+        if not inner or re.fullmatch(
+            r"(图|摄|记者|本报记者|通讯员|见习记者|下同|完|待续|上|下|注).{0,12}|[左右前后中][一二三四五六七八九排起左右]{0,4}", inner
+        ):
             return ""
         if len(inner) <= 8 and not re.search(r"[，。；：！？、]", inner):
             return "、" + inner

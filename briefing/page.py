@@ -98,10 +98,14 @@ def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
         f'<li><button type="button" data-start="{c.start}"><span class="time">{clock(c.start)}</span>{e(c.title)}</button></li>'
         for c in manifest.chapters
     )
-    cues = "\n".join(f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>'
-                     for start, _, text in _cues(out_root / episode.folder / VTT_FILE))
-    files = (f'<a href="{audio}" download>下载 MP3</a> · <a href="{folder}/{VTT_FILE}">VTT</a> · '
-             f'<a href="{folder}/{SRT_FILE}">SRT</a> · <a href="{folder}/{CHAPTERS_FILE}">章节 JSON</a>')
+    cues = "\n".join(
+        f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>'
+        for start, _, text in _cues(out_root / episode.folder / VTT_FILE)
+    )
+    files = (
+        f'<a href="{audio}" download>下载 MP3</a> · <a href="{folder}/{VTT_FILE}">VTT</a> · '
+        f'<a href="{folder}/{SRT_FILE}">SRT</a> · <a href="{folder}/{CHAPTERS_FILE}">章节 JSON</a>'
+    )
     return f"""<article class="episode" id="{e(episode.date)}">
 <h2>{e(manifest.title)}</h2>
 <p class="meta">第{manifest.number}期 · {manifest.duration / 60:.0f}分钟 · {len(manifest.stories)}条新闻</p>

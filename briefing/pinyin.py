@@ -38,7 +38,9 @@ _YI1_AFTER = _NUMERALS | set("月日号")
 # slips with little context around: these always win.
 FIXED_READINGS = {
     word: reading.split()
-    for word, reading in (line.split("\t") for line in """\
+    for word, reading in (
+        line.split("\t")
+        for line in """\
 了解\tliao3 jie3
 会计\tkuai4 ji4
 银行\tyin2 hang2
@@ -84,7 +86,8 @@ FIXED_READINGS = {
 干出\tgan4 chu1
 干劲\tgan4 jin4
 指挥长\tzhi3 hui1 zhang3
-组长\tzu3 zhang3""".splitlines())
+组长\tzu3 zhang3""".splitlines()
+    )
 }
 
 
@@ -193,8 +196,7 @@ def _prosodic_words(text: str, longest: int = 4) -> Iterator[tuple[int, int]]:
     group: tuple[int, int] | None = None
     group_end = -1  # where the group ends in text
     for start, word, position in _words(text):
-        if (group and group_end == position and (group[1] == 1 or len(word) == 1)
-                and group[1] + len(word) <= longest):
+        if group and group_end == position and (group[1] == 1 or len(word) == 1) and group[1] + len(word) <= longest:
             group = (group[0], group[1] + len(word))
         else:
             if group:

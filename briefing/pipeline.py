@@ -21,7 +21,18 @@ from .assemble import Master, master_and_encode, mix_episode, write_tags
 from .config import Config
 from .cover import cover_bytes
 from .engines import EngineSettings, engine_class
-from .episode import AUDIO_FILE, Chapter, Manifest, clock, episode_number, finished_manifest, read_manifest, write_chapters_json, write_manifest, write_transcripts
+from .episode import (
+    AUDIO_FILE,
+    Chapter,
+    Manifest,
+    clock,
+    episode_number,
+    finished_manifest,
+    read_manifest,
+    write_chapters_json,
+    write_manifest,
+    write_transcripts,
+)
 from .errors import InputError, OutputError
 from .files import describe_write_error, write_atomically
 from .ingest import Article, expand_inputs, read_articles
@@ -96,20 +107,30 @@ def ingest_pages(paths: list[Path], require_articles: bool = False) -> Ingested:
     return Ingested(tuple(articles), tuple(problems))
 
 
-def with_voice_choices(config: Config, engine: str | None = None, voice: str | None = None, host_voice: str | None = None,
-                       strict: bool = False) -> Config:
+def with_voice_choices(
+    config: Config, engine: str | None = None, voice: str | None = None, host_voice: str | None = None, strict: bool = False
+) -> Config:
     """`config` with a command line's choices: `engine` alone picks that engine's preset for every
     segment; `voice` and `host_voice` name presets; `strict` turns fallbacks off."""
     if engine and not voice:
         default_voice = engine_class(engine, must_be_available=False).default_voice
         voice = preset_for_engine(engine, config.paths.voices_path, default_voice).name
         host_voice = host_voice or voice
-    return config.with_synthesis(voice=voice or config.synthesis.voice, host_voice=host_voice or config.synthesis.host_voice,
-                                 strict=strict or config.synthesis.strict)
+    return config.with_synthesis(
+        voice=voice or config.synthesis.voice,
+        host_voice=host_voice or config.synthesis.host_voice,
+        strict=strict or config.synthesis.strict,
+    )
 
 
-def daily(pages: list[Path], config: Config, date: dt.date | None = None, out_root: Path | None = None, base_url: str = "",
-          progress: ProgressCallback | None = None) -> DailyResult:
+def daily(
+    pages: list[Path],
+    config: Config,
+    date: dt.date | None = None,
+    out_root: Path | None = None,
+    base_url: str = "",
+    progress: ProgressCallback | None = None,
+) -> DailyResult:
     """Make the day's episode from page files unless the one on disk was made from the same inputs,
     then rewrite the feed and the page. Inputs that cannot be read are reported in the result."""
     ingested = ingest_pages(pages, require_articles=True)
@@ -124,8 +145,9 @@ def daily(pages: list[Path], config: Config, date: dt.date | None = None, out_ro
     return DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems)
 
 
-def episode_from_script(script_file: Path, config: Config, out_root: Path | None = None,
-                        progress: ProgressCallback | None = None) -> Episode:
+def episode_from_script(
+    script_file: Path, config: Config, out_root: Path | None = None, progress: ProgressCallback | None = None
+) -> Episode:
     """Make the episode from a reviewed script.json (only edited segments are synthesized again), then the feed."""
     out_root = out_root or config.paths.output_path
     episode = make_episode(read_script(script_file, load_lexicon(config)), config, out_root, progress)
@@ -171,24 +193,41 @@ def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) ->
 def preset_chains(script: Script, config: Config) -> list[tuple[VoicePreset, ...]]:
     """Each segment's preset and its fallbacks: the host voice frames the episode, `voice` reads the stories."""
     story = fallback_chain(find_preset(config.synthesis.voice, config.paths.voices_path), config.paths.voices_path)
-    host = fallback_chain(find_preset(config.synthesis.host_voice, config.paths.voices_path), config.paths.voices_path) if config.synthesis.host_voice else story
+    host = (
+        fallback_chain(find_preset(config.synthesis.host_voice, config.paths.voices_path), config.paths.voices_path)
+        if config.synthesis.host_voice
+        else story
+    )
     if config.synthesis.strict:
         story, host = story[:1], host[:1]
     return [story if segment.story is not None else host for segment in script.segments]
 
 
 def synthesis_settings(config: Config) -> SynthesisSettings:
-    return SynthesisSettings(workers=config.synthesis.workers, connections=config.synthesis.connections, breaker=config.synthesis.breaker,
-                             engine=EngineSettings(retries=config.synthesis.retries, retry_delay=config.synthesis.retry_delay, timeout=config.synthesis.timeout))
+    return SynthesisSettings(
+        workers=config.synthesis.workers,
+        connections=config.synthesis.connections,
+        breaker=config.synthesis.breaker,
+        engine=EngineSettings(retries=config.synthesis.retries, retry_delay=config.synthesis.retry_delay, timeout=config.synthesis.timeout),
+    )
 
 
 def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.date) -> str:
     """Everything an episode depends on: articles, config, voice presets, lexicon and briefing's own code."""
-    presets = [fallback_chain(find_preset(name, config.paths.voices_path), config.paths.voices_path) for name in (config.synthesis.voice, config.synthesis.host_voice) if name]
+    presets = [
+        fallback_chain(find_preset(name, config.paths.voices_path), config.paths.voices_path)
+        for name in (config.synthesis.voice, config.synthesis.host_voice)
+        if name
+    ]
     lexicon = config.paths.lexicon_path.read_bytes() if config.paths.lexicon_path.exists() else b""
     digest = hashlib.sha256()
-    digest.update(json.dumps([[a.to_dict() for a in articles], config.to_dict(), [[p.__dict__ for p in chain] for chain in presets],
-                              date.isoformat()], ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    digest.update(
+        json.dumps(
+            [[a.to_dict() for a in articles], config.to_dict(), [[p.__dict__ for p in chain] for chain in presets], date.isoformat()],
+            ensure_ascii=False,
+            sort_keys=True,
+        ).encode("utf-8")
+    )
     digest.update(lexicon)
     for source in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(source.read_bytes())
@@ -202,11 +241,13 @@ def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> Manifes
     return manifest if manifest and manifest.inputs == fingerprint and not manifest.fallbacks else None
 
 
-def make_episode(script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None,
-                 fingerprint: str = "") -> Episode:
+def make_episode(
+    script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None, fingerprint: str = ""
+) -> Episode:
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete."""
-    synthesis = synthesize_segments(list(script.segments), preset_chains(script, config), SegmentCache(config.paths.cache_path),
-                                    synthesis_settings(config), progress)
+    synthesis = synthesize_segments(
+        list(script.segments), preset_chains(script, config), SegmentCache(config.paths.cache_path), synthesis_settings(config), progress
+    )
     mix = mix_episode(script, list(synthesis.audio))
     final_dir = out_root / script.date.isoformat()
     number = episode_number(out_root, final_dir)
@@ -223,32 +264,46 @@ def make_episode(script: Script, config: Config, out_root: Path, progress: Progr
         master = master_and_encode(mix.samples, mix.sample_rate, mp3)
         title = f"{script.programme} {script.date.year}年{script.date.month}月{script.date.day}日"
         rundown = "；".join(f"{c.title}（{clock(c.start)}）" for c in mix.chapters)
-        write_tags(mp3, title=title, programme=script.programme, author=config.feed.author, date=script.date.isoformat(),
-                   number=number, cover_jpeg=cover_bytes(script.programme, 600, "JPEG"), chapters=mix.chapters, description=rundown)
-        write_transcripts(mix.cues, staging)
-        write_chapters_json(mix.chapters, staging)
-        write_manifest(staging, Manifest(
-            number=number,
-            # A remade episode keeps its identity and publication time, so podcast apps do not list it twice.
-            guid=previous.guid if previous and previous.guid else f"urn:uuid:{uuid.uuid4()}",
-            published=previous.published if previous and previous.published else now,
-            date=script.date.isoformat(),
+        write_tags(
+            mp3,
             title=title,
             programme=script.programme,
-            duration=round(mix.duration, 3),
-            audio_bytes=mp3.stat().st_size,
-            integrated_lufs=master.after.integrated_lufs,
-            true_peak_dbtp=master.after.true_peak_dbtp,
+            author=config.feed.author,
+            date=script.date.isoformat(),
+            number=number,
+            cover_jpeg=cover_bytes(script.programme, 600, "JPEG"),
             chapters=mix.chapters,
-            stories=tuple(s.to_dict() for s in script.stories),
-            presets=synthesis.segments_per_preset,
-            segment_presets=synthesis.presets,
-            # episode.json keeps the key `voice` for the preset, as earlier versions wrote it.
-            fallbacks=tuple({"segment": f.segment, "voice": f.preset, "fallback": f.fallback, "reason": f.reason} for f in synthesis.fallbacks),
-            segments=len(script.segments),
-            inputs=fingerprint,
-            created=now,
-        ))
+            description=rundown,
+        )
+        write_transcripts(mix.cues, staging)
+        write_chapters_json(mix.chapters, staging)
+        write_manifest(
+            staging,
+            Manifest(
+                number=number,
+                # A remade episode keeps its identity and publication time, so podcast apps do not list it twice.
+                guid=previous.guid if previous and previous.guid else f"urn:uuid:{uuid.uuid4()}",
+                published=previous.published if previous and previous.published else now,
+                date=script.date.isoformat(),
+                title=title,
+                programme=script.programme,
+                duration=round(mix.duration, 3),
+                audio_bytes=mp3.stat().st_size,
+                integrated_lufs=master.after.integrated_lufs,
+                true_peak_dbtp=master.after.true_peak_dbtp,
+                chapters=mix.chapters,
+                stories=tuple(s.to_dict() for s in script.stories),
+                presets=synthesis.segments_per_preset,
+                segment_presets=synthesis.presets,
+                # episode.json keeps the key `voice` for the preset, as earlier versions wrote it.
+                fallbacks=tuple(
+                    {"segment": f.segment, "voice": f.preset, "fallback": f.fallback, "reason": f.reason} for f in synthesis.fallbacks
+                ),
+                segments=len(script.segments),
+                inputs=fingerprint,
+                created=now,
+            ),
+        )
         write_atomically(out_root / "cover.png", cover_bytes(script.programme))
         _swap_into_place(staging, final_dir)
     except BaseException:

@@ -63,7 +63,14 @@ class Story:
     source: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        return {"index": self.index, "title": self.title, "kicker": self.kicker, "byline": self.byline, "source": self.source, "summary": self.summary}
+        return {
+            "index": self.index,
+            "title": self.title,
+            "kicker": self.kicker,
+            "byline": self.byline,
+            "source": self.source,
+            "summary": self.summary,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,10 @@ def build_script(
     count = len(summaries)
     segments: list[Segment] = []
     intro = config.wording.intro.format(
-        programme=config.wording.programme, date=f"{date.year}年{date.month}月{date.day}日", weekday="星期" + WEEKDAYS[date.weekday()], count=count
+        programme=config.wording.programme,
+        date=f"{date.year}年{date.month}月{date.day}日",
+        weekday="星期" + WEEKDAYS[date.weekday()],
+        count=count,
     )
     segments += speak.segments(intro, None, Role.INTRO, Pause.PARAGRAPH)
     rundown = config.wording.rundown + "；".join(_spoken_title(s.title) for s in summaries) + "。"
@@ -236,8 +246,14 @@ def read_script(path: Path, lexicon: Lexicon | None = None) -> Script:
         raise ScriptError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     try:
         stories = tuple(
-            Story(index=int(s["index"]), title=str(s["title"]), summary=str(s.get("summary", "")), kicker=str(s.get("kicker", "")),
-                  byline=str(s.get("byline", "")), source=str(s.get("source", "")))
+            Story(
+                index=int(s["index"]),
+                title=str(s["title"]),
+                summary=str(s.get("summary", "")),
+                kicker=str(s.get("kicker", "")),
+                byline=str(s.get("byline", "")),
+                source=str(s.get("source", "")),
+            )
             for s in data["stories"]
         )
         segments = []
@@ -245,7 +261,9 @@ def read_script(path: Path, lexicon: Lexicon | None = None) -> Script:
             spoken = str(s.get("spoken") or "") or to_spoken(str(s["text"]), lexicon)
             if len(spoken) > MAX_SPOKEN_CHARS * 2:
                 raise ScriptError(f"{path}: segment {n} has {len(spoken)} spoken characters; split it below {MAX_SPOKEN_CHARS}")
-            segments.append(Segment(story=s["story"], role=Role(s["role"]), text=str(s["text"]), spoken=spoken, pause=Pause(s.get("pause", "sentence"))))
+            segments.append(
+                Segment(story=s["story"], role=Role(s["role"]), text=str(s["text"]), spoken=spoken, pause=Pause(s.get("pause", "sentence")))
+            )
         return Script(programme=str(data["programme"]), date=dt.date.fromisoformat(data["date"]), stories=stories, segments=tuple(segments))
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ScriptError):

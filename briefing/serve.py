@@ -64,8 +64,10 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
             raise
         finally:
             if log:
-                log(f"{request.remote} {request.method} {request.path_qs} {status} {request.headers.get('Range', '-')} "
-                    f"{request.headers.get('User-Agent', '-')}")
+                log(
+                    f"{request.remote} {request.method} {request.path_qs} {status} {request.headers.get('Range', '-')} "
+                    f"{request.headers.get('User-Agent', '-')}"
+                )
 
     app = web.Application(middlewares=[access_log] if log else [])
     app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
@@ -137,8 +139,15 @@ def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Cal
     asyncio.run(main())
 
 
-def serve_and_publish(root: Path, config: Config, host: str, port: int, base_url: str = "",
-                      announce: Callable[[str, int], None] | None = None, log: Callable[[str], None] | None = None) -> None:
+def serve_and_publish(
+    root: Path,
+    config: Config,
+    host: str,
+    port: int,
+    base_url: str = "",
+    announce: Callable[[str, int], None] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> None:
     """Serve `root` until interrupted. Once listening, the feed and the page are rewritten with the
     address clients will use (--base-url, the config's, else this server's), then `announce(url, port)`."""
     if not root.is_dir():

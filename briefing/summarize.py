@@ -15,7 +15,9 @@ DEFAULT_CHARS_PER_SECOND = 4.6
 DEFAULT_STORY_SECONDS = 45.0
 
 # Sentences that carry no news for a listener.
-_ATTENDANCE_RE = re.compile(r"(参加|出席|陪同|列席)(了)?(活动|会议|调研|座谈|仪式|考察|检查)?[。！]?$|^(会议|会上)?还(研究|讨论|审议)了其他")
+_ATTENDANCE_RE = re.compile(
+    r"(参加|出席|陪同|列席)(了)?(活动|会议|调研|座谈|仪式|考察|检查)?[。！]?$|^(会议|会上)?还(研究|讨论|审议)了其他"
+)
 _STOP_WORDS = frozenset(
     "的 了 和 与 及 等 在 是 为 对 把 将 要 也 都 而 并 从 向 以 于 之 其 这 那 有 就 被 让 给 由 或 还 又 中 上 下 "
     "我们 他们 一个 一些 进行 工作 相关 各项 方面 重要 持续 不断 进一步 加强 推进 全面 深入 切实 坚持 积极 继续 "
@@ -73,7 +75,9 @@ _LEANS_ON_PREVIOUS_RE = re.compile(
 )
 # The first step of a list ('…要求：一要严管…。'), and the steps after it.
 _FIRST_STEP_RE = re.compile(r"(?:^|[：:，])(?:一是|一要|第一|首先|其一|一、|[（(]一[）)])")
-_NEXT_STEP_RE = re.compile(r"^(?:[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])")
+_NEXT_STEP_RE = re.compile(
+    r"^(?:[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])"
+)
 
 
 def _keep_what_listeners_can_follow(sentences: list[str], chosen: list[int], budget: int) -> list[int]:
@@ -124,6 +128,7 @@ def _select(sentences: list[str], budget: int) -> list[int]:
         used += len(sentence)
     candidates = set(range(len(sentences))) - set(chosen) - no_news
     while candidates:
+
         def mmr(i: int) -> float:
             redundancy = max((_overlap(words[i], words[j]) for j in chosen), default=0.0)
             return _MMR_LAMBDA * scores[i] - (1 - _MMR_LAMBDA) * redundancy
@@ -153,10 +158,7 @@ def _textrank(words: list[set[str]], damping: float = 0.85, iterations: int = 50
     teleport = [(1 - _LEAD_BIAS) / n + _LEAD_BIAS * p / prior_total for p in lead_prior]
     scores = [1.0 / n] * n
     for _ in range(iterations):
-        scores = [
-            (1 - damping) * teleport[i] + damping * sum(weights[j][i] / out_sums[j] * scores[j] for j in range(n))
-            for i in range(n)
-        ]
+        scores = [(1 - damping) * teleport[i] + damping * sum(weights[j][i] / out_sums[j] * scores[j] for j in range(n)) for i in range(n)]
     top = max(scores)
     return [s / top for s in scores]
 
@@ -187,9 +189,7 @@ def _content_words_cached(sentence: str) -> frozenset[str]:
     import jieba
 
     jieba.setLogLevel(60)
-    return frozenset(
-        word for word in jieba.lcut(sentence) if len(word) > 1 and word not in _STOP_WORDS and re.search(r"\w", word)
-    )
+    return frozenset(word for word in jieba.lcut(sentence) if len(word) > 1 and word not in _STOP_WORDS and re.search(r"\w", word))
 
 
 def _content_words(sentence: str) -> set[str]:

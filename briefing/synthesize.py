@@ -172,7 +172,9 @@ def synthesize_segments(
             chain = chains[index]
             if level[index] + 1 >= len(chain):
                 tried = " then ".join(f"'{p.name}'" for p in chain)
-                raise SynthesisError(f"Segment {index + 1} ({segments[index].spoken[:16]}…) could not be synthesized with {tried}: {reason}")
+                raise SynthesisError(
+                    f"Segment {index + 1} ({segments[index].spoken[:16]}…) could not be synthesized with {tried}: {reason}"
+                )
             level[index] += 1
             fallbacks.append(Fallback(index, chain[level[index] - 1].name, chain[level[index]].name, reason))
             todo.append(index)
@@ -215,11 +217,18 @@ def local_executor(engine: type[Engine], jobs: int, settings: SynthesisSettings)
     if jobs <= 2 or settings.workers == 1:
         return InThisProcess()
     # 'spawn': the engines hold native threads that do not survive a fork.
-    return ProcessPoolExecutor(max_workers=min(settings.workers or os.cpu_count() or 1, jobs), mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=min(settings.workers or os.cpu_count() or 1, jobs), mp_context=multiprocessing.get_context("spawn")
+    )
 
 
-def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: SynthesisSettings,
-                finished: Callable[[int, SpeechAudio], None], executor: Executor | None) -> dict[int, str]:
+def _run_preset(
+    preset: VoicePreset,
+    jobs: list[tuple[int, str]],
+    settings: SynthesisSettings,
+    finished: Callable[[int, SpeechAudio], None],
+    executor: Executor | None,
+) -> dict[int, str]:
     """Synthesize `jobs` with one preset on `executor` (None: a local one, shut down after);
     return the reason for each segment it could not make."""
     if not jobs:
@@ -246,9 +255,13 @@ def _run_preset(preset: VoicePreset, jobs: list[tuple[int, str]], settings: Synt
         breaker.record(False)
 
     with nullcontext(executor) if executor is not None else local_executor(engine, len(jobs), settings) as running:
-        pending = {running.submit(synthesize_one, SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset,
-                                                             prepared.get(spoken) if prepared else None)): (index, spoken)
-                   for index, spoken in jobs}
+        pending = {
+            running.submit(
+                synthesize_one,
+                SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared.get(spoken) if prepared else None),
+            ): (index, spoken)
+            for index, spoken in jobs
+        }
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -39,8 +39,26 @@ class LocalCastReceiver:
 
     def __enter__(self) -> LocalCastReceiver:
         key, cert = self.workdir / "cast.key", self.workdir / "cast.crt"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=cast.local",
-                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=cast.local",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
         self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._tls.load_cert_chain(cert, key)
         self._loop = asyncio.new_event_loop()
@@ -75,9 +93,14 @@ class LocalCastReceiver:
                 self.messages.append((message.namespace, kind))
 
                 def reply(payload: dict, request: CastMessage = message) -> None:
-                    answer = CastMessage(protocol_version=CastMessage.CASTV2_1_0, source_id=request.destination_id,
-                                         destination_id=request.source_id, namespace=request.namespace,
-                                         payload_type=CastMessage.STRING, payload_utf8=json.dumps(payload))
+                    answer = CastMessage(
+                        protocol_version=CastMessage.CASTV2_1_0,
+                        source_id=request.destination_id,
+                        destination_id=request.source_id,
+                        namespace=request.namespace,
+                        payload_type=CastMessage.STRING,
+                        payload_utf8=json.dumps(payload),
+                    )
                     body = answer.SerializeToString()
                     writer.write(len(body).to_bytes(4, "big") + body)
 
@@ -100,25 +123,62 @@ class LocalCastReceiver:
                     fetched = await asyncio.get_running_loop().run_in_executor(None, self._fetch, media.get("contentId", ""))
                     self.fetched.append(fetched)
                     if fetched[0] in (200, 206) and fetched[1].startswith("audio/"):
-                        media_status = [{"mediaSessionId": 1, "playbackRate": 1, "playerState": "PLAYING", "currentTime": 0.5,
-                                         "supportedMediaCommands": 15, "volume": {"level": 1, "muted": False}, "media": media}]
+                        media_status = [
+                            {
+                                "mediaSessionId": 1,
+                                "playbackRate": 1,
+                                "playerState": "PLAYING",
+                                "currentTime": 0.5,
+                                "supportedMediaCommands": 15,
+                                "volume": {"level": 1, "muted": False},
+                                "media": media,
+                            }
+                        ]
                         reply({"type": "MEDIA_STATUS", "status": media_status, "requestId": request_id})
                     else:
                         reply({"type": "LOAD_FAILED", "requestId": request_id})
-                        media_status = [{"mediaSessionId": 1, "playbackRate": 1, "playerState": "IDLE", "idleReason": "ERROR",
-                                         "currentTime": 0, "supportedMediaCommands": 15, "volume": {"level": 1, "muted": False}}]
+                        media_status = [
+                            {
+                                "mediaSessionId": 1,
+                                "playbackRate": 1,
+                                "playerState": "IDLE",
+                                "idleReason": "ERROR",
+                                "currentTime": 0,
+                                "supportedMediaCommands": 15,
+                                "volume": {"level": 1, "muted": False},
+                            }
+                        ]
                         reply({"type": "MEDIA_STATUS", "status": media_status, "requestId": 0})
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
             writer.close()
 
     def _receiver_status(self, app_running: bool, request_id: int) -> dict:
-        applications = [{"appId": DEFAULT_MEDIA_RECEIVER, "displayName": "Default Media Receiver", "isIdleScreen": False,
-                         "namespaces": [{"name": NS_MEDIA}], "sessionId": "7e1d-session", "statusText": "Ready To Cast",
-                         "transportId": TRANSPORT}] if app_running else []
-        return {"type": "RECEIVER_STATUS", "requestId": request_id,
-                "status": {"applications": applications, "isActiveInput": True, "isStandBy": False,
-                           "volume": {"level": 1.0, "muted": False, "controlType": "attenuation", "stepInterval": 0.05}}}
+        applications = (
+            [
+                {
+                    "appId": DEFAULT_MEDIA_RECEIVER,
+                    "displayName": "Default Media Receiver",
+                    "isIdleScreen": False,
+                    "namespaces": [{"name": NS_MEDIA}],
+                    "sessionId": "7e1d-session",
+                    "statusText": "Ready To Cast",
+                    "transportId": TRANSPORT,
+                }
+            ]
+            if app_running
+            else []
+        )
+        return {
+            "type": "RECEIVER_STATUS",
+            "requestId": request_id,
+            "status": {
+                "applications": applications,
+                "isActiveInput": True,
+                "isStandBy": False,
+                "volume": {"level": 1.0, "muted": False, "controlType": "attenuation", "stepInterval": 0.05},
+            },
+        }
 
     @staticmethod
     def _fetch(url: str) -> tuple[int, str]:

@@ -28,14 +28,34 @@ LEAD_SILENCE = 0.1
 TICKS = 10_000_000
 FAULTS = ("403", "429", "drop", "no-audio", "stall", "garbage")
 VOICES = [
-    {"Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, YunyangNeural)", "ShortName": "zh-CN-YunyangNeural",
-     "Gender": "Male", "Locale": "zh-CN", "FriendlyName": "Microsoft Yunyang Online (Natural) - Chinese (Mainland)"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, XiaoxiaoNeural)", "ShortName": "zh-CN-XiaoxiaoNeural",
-     "Gender": "Female", "Locale": "zh-CN", "FriendlyName": "Microsoft Xiaoxiao Online (Natural) - Chinese (Mainland)"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (zh-TW, HsiaoChenNeural)", "ShortName": "zh-TW-HsiaoChenNeural",
-     "Gender": "Female", "Locale": "zh-TW", "FriendlyName": "Microsoft HsiaoChen Online (Natural) - Chinese (Taiwan)"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (en-US, EmmaMultilingualNeural)", "ShortName": "en-US-EmmaMultilingualNeural",
-     "Gender": "Female", "Locale": "en-US", "FriendlyName": "Microsoft Emma Online (Natural) - English (United States)"},
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, YunyangNeural)",
+        "ShortName": "zh-CN-YunyangNeural",
+        "Gender": "Male",
+        "Locale": "zh-CN",
+        "FriendlyName": "Microsoft Yunyang Online (Natural) - Chinese (Mainland)",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, XiaoxiaoNeural)",
+        "ShortName": "zh-CN-XiaoxiaoNeural",
+        "Gender": "Female",
+        "Locale": "zh-CN",
+        "FriendlyName": "Microsoft Xiaoxiao Online (Natural) - Chinese (Mainland)",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (zh-TW, HsiaoChenNeural)",
+        "ShortName": "zh-TW-HsiaoChenNeural",
+        "Gender": "Female",
+        "Locale": "zh-TW",
+        "FriendlyName": "Microsoft HsiaoChen Online (Natural) - Chinese (Taiwan)",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (en-US, EmmaMultilingualNeural)",
+        "ShortName": "en-US-EmmaMultilingualNeural",
+        "Gender": "Female",
+        "Locale": "en-US",
+        "FriendlyName": "Microsoft Emma Online (Natural) - English (United States)",
+    },
 ]
 
 
@@ -124,9 +144,18 @@ class LocalEdgeService:
                 await socket.close()  # the service's connection reset: no error frame, no turn.end
                 return
             offset = int((LEAD_SILENCE + n * SECONDS_PER_CHARACTER * 2) * TICKS)
-            metadata = {"Metadata": [{"Type": "WordBoundary", "Data": {
-                "Offset": offset, "Duration": int(SECONDS_PER_CHARACTER * len(word) * TICKS),
-                "text": {"Text": html.escape(word), "Length": len(word), "BoundaryType": "WordBoundary"}}}]}
+            metadata = {
+                "Metadata": [
+                    {
+                        "Type": "WordBoundary",
+                        "Data": {
+                            "Offset": offset,
+                            "Duration": int(SECONDS_PER_CHARACTER * len(word) * TICKS),
+                            "text": {"Text": html.escape(word), "Length": len(word), "BoundaryType": "WordBoundary"},
+                        },
+                    }
+                ]
+            }
             await socket.send_str(_text_frame(request_id, "audio.metadata", metadata))
             await socket.send_bytes(_audio_frame(request_id, mp3[cuts[n] : cuts[n + 1]]))
         await socket.send_str(_text_frame(request_id, "turn.end", {}))
@@ -165,7 +194,30 @@ def speech_like_mp3(words: int, rate: int = 24000) -> bytes:
         pieces.append(0.3 * voiced * np.sin(np.pi * t / t[-1]) ** 2)
     pieces.append(np.zeros(int(LEAD_SILENCE * rate)))
     pcm = (np.concatenate(pieces) * 32767).astype(np.int16).tobytes()
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1",
-                             "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", "pipe:1"],
-                            input=pcm, capture_output=True, check=True)
+    result = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "s16le",
+            "-ar",
+            str(rate),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "48k",
+            "-f",
+            "mp3",
+            "pipe:1",
+        ],
+        input=pcm,
+        capture_output=True,
+        check=True,
+    )
     return result.stdout

@@ -42,7 +42,11 @@ def test_gbk_page_is_read(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "the file is empty"), (b"\x00\x01\x02binary\xff" * 50, "this is a binary file"), ("官方微信\n\n3\n".encode(), "no recognisable article")],
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02binary\xff" * 50, "this is a binary file"),
+        ("官方微信\n\n3\n".encode(), "no recognisable article"),
+    ],
 )
 def test_bad_input_is_one_error_line_exit_1_and_nothing_written(tmp_path: Path, content: bytes, message: str):
     page = tmp_path / "page.txt"

@@ -100,8 +100,9 @@ def test_a_segment_the_service_keeps_refusing_falls_back_to_the_offline_voice(se
     assert result.returncode == 0, result.stderr
     assert_every_story_is_there(manifest, tmp_path / "out" / EPISODE_DATE)
     assert manifest["segment_voices"][0] == "offline" and set(manifest["segment_voices"][1:]) == {"yunyang"}
-    assert manifest["fallbacks"] == [{"segment": 0, "voice": "yunyang", "fallback": "offline",
-                                      "reason": manifest["fallbacks"][0]["reason"]}]
+    assert manifest["fallbacks"] == [
+        {"segment": 0, "voice": "yunyang", "fallback": "offline", "reason": manifest["fallbacks"][0]["reason"]}
+    ]
     assert "NoAudioReceived" in manifest["fallbacks"][0]["reason"]
     assert "Warning: 1 segments used a fallback voice: 1 (yunyang -> offline)" in result.stderr
     assert sum(1 for r in service.requests if "欢迎收听" in r.text) == 3  # the first try and two retries
@@ -122,8 +123,19 @@ def test_strict_turns_the_fallback_into_a_clear_error_and_keeps_the_old_episode(
     service.fail_texts = {"欢迎收听": "stall"}
     config = tmp_path / "briefing.toml"
     config.write_text(config.read_text(encoding="utf-8") + 'intro = "欢迎收听新的一期。"\n', encoding="utf-8")
-    result = run_cli("daily", str(EXAMPLE_PAGE), "--out", str(tmp_path / "out"), "--date", EPISODE_DATE,
-                     "--config", str(config), "--voice", "yunyang", "--strict")
+    result = run_cli(
+        "daily",
+        str(EXAMPLE_PAGE),
+        "--out",
+        str(tmp_path / "out"),
+        "--date",
+        EPISODE_DATE,
+        "--config",
+        str(config),
+        "--voice",
+        "yunyang",
+        "--strict",
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("Error: Segment 1 (欢迎收听新的一期")
     assert "'yunyang'" in result.stderr and "timed out" in result.stderr

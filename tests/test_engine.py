@@ -42,7 +42,10 @@ def test_registry_knows_the_offline_engine_and_refuses_unknown_ones():
         create_engine("edgy")
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [("rate", "+200%", "invalid rate '\\+200%'"), ("pitch", "5", "invalid pitch"), ("volume", "loud", "invalid volume")])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("rate", "+200%", "invalid rate '\\+200%'"), ("pitch", "5", "invalid pitch"), ("volume", "loud", "invalid volume")],
+)
 def test_preset_values_are_validated(field, value, message):
     with pytest.raises(ConfigError, match=message):
         VoicePreset(name="x", engine="offline", **{field: value})

@@ -31,7 +31,9 @@ def test_seed_paragraph_counts_keep_real_boundaries(seed_articles):
     assert all(p.endswith(("。", "”")) for a in seed_articles for p in a.paragraphs)
 
 
-@pytest.mark.parametrize("whole", ["疫情防控。要不断", "主要精神。", "大项目”的原则", "加速产业提档升级", "集中医学观察", "企业发展，为实现"])
+@pytest.mark.parametrize(
+    "whole", ["疫情防控。要不断", "主要精神。", "大项目”的原则", "加速产业提档升级", "集中医学观察", "企业发展，为实现"]
+)
 def test_column_breaks_are_rejoined(seed_articles, whole):
     assert any(whole in p for a in seed_articles for p in a.paragraphs)
 

@@ -17,8 +17,9 @@ def articles(name: str):
 
 
 def spoken_story(article) -> str:
-    return "".join(s.spoken for s in make_script((article,), Config(), __import__("datetime").date(2026, 5, 12)).segments
-                   if s.story is not None)
+    return "".join(
+        s.spoken for s in make_script((article,), Config(), __import__("datetime").date(2026, 5, 12)).segments if s.story is not None
+    )
 
 
 def test_national_daily_subtitle_dateline_subheads_and_credit():
@@ -83,12 +84,27 @@ def test_tv_transcript_programme_tags_are_neither_bylines_nor_read():
         # A column break: the fragment ends mid-sentence and the next line continues it.
         (["下一步将继续加快推进", "", "的各项促消费工作落地。"], ["下一步将继续加快推进的各项促消费工作落地。"], []),
         (["据统计，今年以来全市", "", "新增市场主体两万多户。"], ["据统计，今年以来全市新增市场主体两万多户。"], []),
-        (["前文到此结束。", "", "数字消费提速带动新业态蓬勃发展成为经济增长新引擎", "", "这一段落在长句中间被断开。"],
-         ["前文到此结束。", "数字消费提速带动新业态蓬勃发展成为经济增长新引擎这一段落在长句中间被断开。"], []),
+        (
+            ["前文到此结束。", "", "数字消费提速带动新业态蓬勃发展成为经济增长新引擎", "", "这一段落在长句中间被断开。"],
+            ["前文到此结束。", "数字消费提速带动新业态蓬勃发展成为经济增长新引擎这一段落在长句中间被断开。"],
+            [],
+        ),
         # Subheads: short, after a finished paragraph, an 'X：Y' shape, an enumeration or a label.
-        (["前文到此结束。", "", "平台赋值：用好成果促发展", "", "正文继续。"], ["前文到此结束。", "平台赋值：用好成果促发展", "正文继续。"], [1]),
-        (["前文到此结束。", "", "一、加大政策支持力度", "", "市里出台了措施。"], ["前文到此结束。", "一、加大政策支持力度", "市里出台了措施。"], [1]),
-        (["前文到此结束。", "", "（二）完善工作机制", "", "各部门要协同。"], ["前文到此结束。", "（二）完善工作机制", "各部门要协同。"], [1]),
+        (
+            ["前文到此结束。", "", "平台赋值：用好成果促发展", "", "正文继续。"],
+            ["前文到此结束。", "平台赋值：用好成果促发展", "正文继续。"],
+            [1],
+        ),
+        (
+            ["前文到此结束。", "", "一、加大政策支持力度", "", "市里出台了措施。"],
+            ["前文到此结束。", "一、加大政策支持力度", "市里出台了措施。"],
+            [1],
+        ),
+        (
+            ["前文到此结束。", "", "（二）完善工作机制", "", "各部门要协同。"],
+            ["前文到此结束。", "（二）完善工作机制", "各部门要协同。"],
+            [1],
+        ),
         # A short line after an unfinished paragraph is its tail, not a subhead.
         (["会议强调，要毫不松懈抓好", "", "疫情防控", "", "工作。"], ["会议强调，要毫不松懈抓好疫情防控工作。"], []),
     ],

@@ -108,15 +108,27 @@ def test_bundled_lexicon_entries_give_the_noted_pinyin(entry: LexiconEntry):
 
 @pytest.mark.parametrize(
     ("written", "spoken"),
-    [("Google和Android", "谷歌和安卓"), ("iPhone与Windows", "艾疯与温抖司"), ("google地图", "谷歌地图"),
-     ("Googleplex", "吉欧欧吉艾勒伊批艾勒伊艾克斯"), ("GDP和CBS", "吉迪批和西比艾丝")],
+    [
+        ("Google和Android", "谷歌和安卓"),
+        ("iPhone与Windows", "艾疯与温抖司"),
+        ("google地图", "谷歌地图"),
+        ("Googleplex", "吉欧欧吉艾勒伊批艾勒伊艾克斯"),
+        ("GDP和CBS", "吉迪批和西比艾丝"),
+    ],
 )
 def test_latin_names_are_said_as_words_and_acronyms_spelled(written: str, spoken: str):
     assert to_spoken(written, BUNDLED_LEXICON) == spoken
 
 
 def test_lexicon_longest_match_wins_and_applies_after_normalization():
-    lexicon = Lexicon([LexiconEntry("单县", "善县"), LexiconEntry("单县二中", "善县第二中学"), LexiconEntry("五G", "五鸡"), LexiconEntry("CEO", "首席执行官")])
+    lexicon = Lexicon(
+        [
+            LexiconEntry("单县", "善县"),
+            LexiconEntry("单县二中", "善县第二中学"),
+            LexiconEntry("五G", "五鸡"),
+            LexiconEntry("CEO", "首席执行官"),
+        ]
+    )
     assert to_spoken("单县2中和单县", lexicon) == "善县第二中学和善县"
     assert to_spoken("5G", lexicon) == "五鸡"
     assert to_spoken("CEO说", lexicon) == "首席执行官说"

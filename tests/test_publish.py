@@ -28,8 +28,11 @@ from briefing.serve import lan_address
 from .conftest import EPISODE_DATE, ROOT, briefing_serve, require, run_cli
 
 NEXT_DATE = "2026-11-27"
-NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0",
-      "atom": "http://www.w3.org/2005/Atom"}
+NS = {
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "podcast": "https://podcastindex.org/namespace/1.0",
+    "atom": "http://www.w3.org/2005/Atom",
+}
 CONFIG = 'owner_email = "news@example.com"\nlocked = true\n'
 FEEDCHECK = ROOT / "tests" / "feedcheck"
 
@@ -105,7 +108,9 @@ def test_namespaced_elements_by_xpath(published: Path):
         folder = item.xpath("string(enclosure/@url)", namespaces=NS).rsplit("/", 1)[0]
         transcripts = item.xpath("podcast:transcript", namespaces=NS)
         assert [(t.get("url"), t.get("type")) for t in transcripts] == [
-            (f"{folder}/transcript.vtt", "text/vtt"), (f"{folder}/transcript.srt", "application/x-subrip")]
+            (f"{folder}/transcript.vtt", "text/vtt"),
+            (f"{folder}/transcript.srt", "application/x-subrip"),
+        ]
         chapters = item.xpath("podcast:chapters", namespaces=NS)[0]
         assert chapters.get("url") == f"{folder}/chapters.json" and chapters.get("type") == "application/json+chapters"
         assert item.xpath("string(itunes:duration)", namespaces=NS).isdigit()
@@ -113,10 +118,13 @@ def test_namespaced_elements_by_xpath(published: Path):
 
 @pytest.mark.slow
 def test_podcast_partytime_reads_the_feed(published: Path):
-    require(shutil.which("node") is not None and (FEEDCHECK / "node_modules" / "podcast-partytime").is_dir(),
-            "Node.js with podcast-partytime (tests/feedcheck)")
-    result = subprocess.run(["node", str(FEEDCHECK / "parse-feed.mjs"), str(published / "feed.xml")],
-                            capture_output=True, text=True, timeout=60)
+    require(
+        shutil.which("node") is not None and (FEEDCHECK / "node_modules" / "podcast-partytime").is_dir(),
+        "Node.js with podcast-partytime (tests/feedcheck)",
+    )
+    result = subprocess.run(
+        ["node", str(FEEDCHECK / "parse-feed.mjs"), str(published / "feed.xml")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     feed = json.loads(result.stdout)
     assert feed["title"] == "每日新闻简报" and feed["language"] == "zh-cn" and feed["explicit"] is False
@@ -215,11 +223,17 @@ def test_head_etag_and_last_modified(server: int, published: Path):
     assert status == 304
 
 
-@pytest.mark.parametrize(("path", "content_type"), [
-    ("/feed.xml", "application/rss+xml"), ("/", "text/html"), (f"/{EPISODE_DATE}/transcript.vtt", "text/vtt"),
-    (f"/{EPISODE_DATE}/transcript.srt", "application/x-subrip"), (f"/{EPISODE_DATE}/chapters.json", "application/json"),
-    ("/cover.png", "image/png"),
-])
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/feed.xml", "application/rss+xml"),
+        ("/", "text/html"),
+        (f"/{EPISODE_DATE}/transcript.vtt", "text/vtt"),
+        (f"/{EPISODE_DATE}/transcript.srt", "application/x-subrip"),
+        (f"/{EPISODE_DATE}/chapters.json", "application/json"),
+        ("/cover.png", "image/png"),
+    ],
+)
 @pytest.mark.slow
 def test_mime_types_and_cors(server: int, path: str, content_type: str):
     status, headers, _ = request(server, path, headers={"Origin": "https://player.example.com"})
@@ -229,9 +243,12 @@ def test_mime_types_and_cors(server: int, path: str, content_type: str):
 
 @pytest.mark.slow
 def test_cors_preflight_for_range_requests(server: int):
-    status, headers, _ = request(server, f"/{EPISODE_DATE}/chapters.json", method="OPTIONS",
-                                 headers={"Origin": "https://player.example.com", "Access-Control-Request-Method": "GET",
-                                          "Access-Control-Request-Headers": "range"})
+    status, headers, _ = request(
+        server,
+        f"/{EPISODE_DATE}/chapters.json",
+        method="OPTIONS",
+        headers={"Origin": "https://player.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"},
+    )
     assert status == 204 and "Range" in headers["access-control-allow-headers"]
 
 
@@ -244,9 +261,20 @@ def test_nothing_outside_the_output_folder_is_served(server: int, published: Pat
     hidden = published / ".2026-11-28-tmp"
     hidden.mkdir()
     shutil.copy(published / EPISODE_DATE / "chapters.json", hidden / "chapters.json")
-    probes = ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", f"/{EPISODE_DATE}/..%2f..%2f..%2fetc%2fpasswd",
-              "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "/..%5c..%5cetc%5cpasswd", "/leak.json", "/etc/passwd", "/etc/hostname",
-              "/.2026-11-28-tmp/chapters.json", f"/{EPISODE_DATE}/.%2e/.%2e/secret.json", "/%00/etc/passwd", "//etc/passwd"]
+    probes = [
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        f"/{EPISODE_DATE}/..%2f..%2f..%2fetc%2fpasswd",
+        "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "/..%5c..%5cetc%5cpasswd",
+        "/leak.json",
+        "/etc/passwd",
+        "/etc/hostname",
+        "/.2026-11-28-tmp/chapters.json",
+        f"/{EPISODE_DATE}/.%2e/.%2e/secret.json",
+        "/%00/etc/passwd",
+        "//etc/passwd",
+    ]
     for probe in probes:
         status, _, body = request(server, probe)
         assert status in (403, 404), probe
@@ -262,7 +290,9 @@ def test_many_concurrent_range_requests_are_all_answered(server: int, published:
     ranges = [(start, start + picks.randrange(1, 200_000)) for start in (picks.randrange(0, len(data) - 1) for _ in range(80))]
 
     async def fetch(session: aiohttp.ClientSession, start: int, end: int) -> bool:
-        async with session.get(f"http://127.0.0.1:{server}/{EPISODE_DATE}/episode.mp3", headers={"Range": f"bytes={start}-{end}"}) as response:
+        async with session.get(
+            f"http://127.0.0.1:{server}/{EPISODE_DATE}/episode.mp3", headers={"Range": f"bytes={start}-{end}"}
+        ) as response:
             body = await response.read()
             return response.status == 206 and body == data[start : end + 1]
 
@@ -296,8 +326,12 @@ def test_the_served_feed_is_always_complete_while_it_is_rebuilt(server: int, pub
 
 @pytest.mark.slow
 def test_serving_on_the_lan_prints_the_address_a_phone_can_use(published: Path):
-    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "serve", "--out", str(published), "--host", "0.0.0.0", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "serve", "--out", str(published), "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         address = lan_address()
         if address is None:  # a machine without a network: the user is told what to do instead
@@ -324,9 +358,19 @@ def test_the_page_plays_and_seeks_in_headless_chromium(server: int, published: P
 
     manifest = json.loads((published / NEXT_DATE / "episode.json").read_text(encoding="utf-8"))
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone screen
         page.goto(f"http://127.0.0.1:{server}/")
         assert page.locator("h1").inner_text() == "每日新闻简报"

@@ -43,7 +43,10 @@ def test_script_structure_on_the_seed():
     assert len(transitions) == 5 and len(set(transitions)) == 5
     for story in script.stories:
         assert script.segments_of(story.index)[1].role == Role.TITLE
-        assert sum(len(s.text) for s in script.segments_of(story.index) if s.role == Role.BODY) <= Config().wording.story_seconds * Config().wording.chars_per_second * 1.2
+        assert (
+            sum(len(s.text) for s in script.segments_of(story.index) if s.role == Role.BODY)
+            <= Config().wording.story_seconds * Config().wording.chars_per_second * 1.2
+        )
 
 
 def test_config_wording_is_used():

@@ -49,10 +49,24 @@ def test_play_makes_a_real_upnp_renderer_play_the_episode(out: Path, tmp_path: P
     """Inside a private network namespace: gmediarender, a Cast receiver announced over mDNS, and briefing serve."""
     require(shutil.which("gmediarender") is not None, "Debian's gmediarender")
     if not namespace_available():
-        pytest.skip("LOUD SKIP: cannot make a private network namespace here (needs root and unshare -n); "
-                    "the real-renderer test did not run")
-    result = subprocess.run(["unshare", "-n", "bash", str(ROOT / "tests" / "speakers" / "network-namespace.sh"), sys.executable,
-                             str(ROOT / "cli.py"), str(out), str(tmp_path)], capture_output=True, text=True, timeout=180)
+        pytest.skip(
+            "LOUD SKIP: cannot make a private network namespace here (needs root and unshare -n); the real-renderer test did not run"
+        )
+    result = subprocess.run(
+        [
+            "unshare",
+            "-n",
+            "bash",
+            str(ROOT / "tests" / "speakers" / "network-namespace.sh"),
+            sys.executable,
+            str(ROOT / "cli.py"),
+            str(out),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     found = (tmp_path / "speakers.out").read_text(encoding="utf-8")
     assert "upnp   Kitchen Speaker" in found and "--to upnp:uuid:" in found  # SSDP discovery
@@ -63,15 +77,25 @@ def test_play_makes_a_real_upnp_renderer_play_the_episode(out: Path, tmp_path: P
     assert (tmp_path / "alias.out").read_text(encoding="utf-8").startswith("Kitchen Speaker (upnp) is playing")
     assert (tmp_path / "cast.out").read_text(encoding="utf-8").startswith("Living Room (cast) is playing: 每日新闻简报")
     cast = json.loads((tmp_path / "cast-loaded.json").read_text(encoding="utf-8"))
-    assert cast["loaded"][0]["contentId"] == f"http://127.0.0.2:8765/{EPISODE_DATE}/episode.mp3" and cast["fetched"] == [[206, "audio/mpeg"]]
+    assert cast["loaded"][0]["contentId"] == f"http://127.0.0.2:8765/{EPISODE_DATE}/episode.mp3" and cast["fetched"] == [
+        [206, "audio/mpeg"]
+    ]
     requests = (tmp_path / "serve.log").read_text(encoding="utf-8").splitlines()
     fetched = [line for line in requests if f"GET /{EPISODE_DATE}/episode.mp3" in line and "GStreamer" in line]
     assert len(fetched) >= 2 and all(" 200 " in line or " 206 " in line for line in fetched)  # the renderer fetched the MP3
 
 
 def test_didl_metadata_describes_the_episode():
-    xml = didl_metadata(Media(url="http://192.0.2.5:8000/2026-11-26/episode.mp3", title="每日新闻简报 2026年11月26日",
-                              programme="每日新闻简报", duration=253.4, size=3086840, cover_url="http://192.0.2.5:8000/cover.png"))
+    xml = didl_metadata(
+        Media(
+            url="http://192.0.2.5:8000/2026-11-26/episode.mp3",
+            title="每日新闻简报 2026年11月26日",
+            programme="每日新闻简报",
+            duration=253.4,
+            size=3086840,
+            cover_url="http://192.0.2.5:8000/cover.png",
+        )
+    )
     assert 'protocolInfo="http-get:*:audio/mpeg:*"' in xml and 'duration="0:04:13"' in xml and 'size="3086840"' in xml
     assert "<dc:title>每日新闻简报 2026年11月26日</dc:title>" in xml and "<upnp:class>object.item.audioItem.musicTrack</upnp:class>" in xml
 
@@ -119,8 +143,9 @@ def test_aliases_are_saved_in_briefing_toml_and_resolved(tmp_path: Path):
 @pytest.mark.slow
 def test_play_on_cast_loads_the_episode_on_the_default_media_receiver(out: Path, server: int, tmp_path: Path):
     with LocalCastReceiver(tmp_path) as receiver:
-        result = run_cli("play", "latest", "--out", str(out), "--to", f"cast:127.0.0.1:{receiver.port}",
-                         "--base-url", f"http://127.0.0.1:{server}")
+        result = run_cli(
+            "play", "latest", "--out", str(out), "--to", f"cast:127.0.0.1:{receiver.port}", "--base-url", f"http://127.0.0.1:{server}"
+        )
     assert result.returncode == 0, result.stderr
     assert "(cast) is playing: 每日新闻简报 2026年11月26日" in result.stdout
     assert ("urn:x-cast:com.google.cast.receiver", "LAUNCH") in receiver.messages
@@ -140,8 +165,18 @@ def test_a_cast_address_without_a_port_uses_the_cast_port():
 @pytest.mark.slow
 def test_daily_then_play_on_cast(out: Path, server: int, tmp_path: Path):
     with LocalCastReceiver(tmp_path) as receiver:
-        result = run_cli("daily", str(EXAMPLE_PAGE), "--out", str(out), "--date", EPISODE_DATE,
-                         "--base-url", f"http://127.0.0.1:{server}", "--play", f"cast:127.0.0.1:{receiver.port}")
+        result = run_cli(
+            "daily",
+            str(EXAMPLE_PAGE),
+            "--out",
+            str(out),
+            "--date",
+            EPISODE_DATE,
+            "--base-url",
+            f"http://127.0.0.1:{server}",
+            "--play",
+            f"cast:127.0.0.1:{receiver.port}",
+        )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout and "(cast) is playing" in result.stdout
     assert len(receiver.loaded) == 1
@@ -153,8 +188,9 @@ HA_TOKEN = "long-lived-token"
 
 
 def home_assistant(calls: list[dict]) -> web.Application:
-    states = {"media_player.kitchen": {"entity_id": "media_player.kitchen", "state": "idle",
-                                        "attributes": {"friendly_name": "Kitchen Nest"}}}
+    states = {
+        "media_player.kitchen": {"entity_id": "media_player.kitchen", "state": "idle", "attributes": {"friendly_name": "Kitchen Nest"}}
+    }
 
     def authorized(request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {HA_TOKEN}"
@@ -166,8 +202,12 @@ def home_assistant(calls: list[dict]) -> web.Application:
         calls.append(body)
         entity = states.get(body.get("entity_id"))
         if entity is None:
-            return web.json_response({"message": f"Referenced entities {body.get('entity_id')} are missing or not currently available"}, status=400)
-        entity.update(state="playing", attributes={**entity["attributes"], "media_content_id": body["media_content_id"], "media_position": 0})
+            return web.json_response(
+                {"message": f"Referenced entities {body.get('entity_id')} are missing or not currently available"}, status=400
+            )
+        entity.update(
+            state="playing", attributes={**entity["attributes"], "media_content_id": body["media_content_id"], "media_position": 0}
+        )
         return web.json_response([entity])
 
     async def state(request: web.Request) -> web.Response:
@@ -182,7 +222,9 @@ def home_assistant(calls: list[dict]) -> web.Application:
     return app
 
 
-MEDIA = Media(url=f"http://192.168.1.20:8000/{EPISODE_DATE}/episode.mp3", title="每日新闻简报 2026年11月26日", programme="每日新闻简报", duration=253)
+MEDIA = Media(
+    url=f"http://192.168.1.20:8000/{EPISODE_DATE}/episode.mp3", title="每日新闻简报 2026年11月26日", programme="每日新闻简报", duration=253
+)
 
 
 def test_home_assistant_plays_through_media_player_play_media(monkeypatch: pytest.MonkeyPatch):
@@ -219,12 +261,18 @@ def mi_cloud(log: list[tuple[str, dict]], expire_after: int = -1) -> web.Applica
 
     async def service_login(request: web.Request) -> web.Response:
         log.append(("serviceLogin", dict(request.query)))
-        return account({"code": 70016, "qs": "%3Fsid%3Dmicoapi", "sid": "micoapi", "_sign": "s1gn", "callback": "https://api2.mina.mi.com/sts"})
+        return account(
+            {"code": 70016, "qs": "%3Fsid%3Dmicoapi", "sid": "micoapi", "_sign": "s1gn", "callback": "https://api2.mina.mi.com/sts"}
+        )
 
     async def login_auth(request: web.Request) -> web.Response:
         form = dict(await request.post())
         log.append(("serviceLoginAuth2", form))
-        if form.get("user") != MI_USER or form.get("hash") != hashlib.md5(MI_PASS.encode()).hexdigest().upper() or form.get("_sign") != "s1gn":
+        if (
+            form.get("user") != MI_USER
+            or form.get("hash") != hashlib.md5(MI_PASS.encode()).hexdigest().upper()
+            or form.get("_sign") != "s1gn"
+        ):
             return account({"code": 70016, "desc": "登录验证失败"})
         location = f"http://{request.host}/sts?d=1"
         return account({"code": 0, "userId": 42, "ssecurity": "c2VjdXJpdHk=", "nonce": 1234567, "passToken": "p", "location": location})
@@ -248,9 +296,16 @@ def mi_cloud(log: list[tuple[str, dict]], expire_after: int = -1) -> web.Applica
     async def device_list(request: web.Request) -> web.Response:
         if not mina_authorized(request):
             return web.Response(status=401, text="Unauthorized")
-        return web.json_response({"code": 0, "message": "Success", "data": [
-            {"deviceID": "d-kitchen-01", "name": "厨房小爱", "hardware": "LX06", "alias": "厨房"},
-            {"deviceID": "d-study-02", "name": "书房音箱", "hardware": "L05B", "alias": ""}]})
+        return web.json_response(
+            {
+                "code": 0,
+                "message": "Success",
+                "data": [
+                    {"deviceID": "d-kitchen-01", "name": "厨房小爱", "hardware": "LX06", "alias": "厨房"},
+                    {"deviceID": "d-study-02", "name": "书房音箱", "hardware": "L05B", "alias": ""},
+                ],
+            }
+        )
 
     async def ubus(request: web.Request) -> web.Response:
         if not mina_authorized(request):

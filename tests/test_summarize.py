@@ -29,9 +29,14 @@ def test_sentences_without_news_are_left_out():
 
 
 def test_near_duplicates_are_not_both_kept():
-    body = ("市政府今天召开新闻发布会，介绍全市经济运行情况。" "今年前三季度全市生产总值同比增长百分之六。"
-            "全市前三季度生产总值同比增长百分之六，增速居全省前列。" "工业投资保持较快增长，新开工项目一百二十个。"
-            "消费市场持续回暖，社会消费品零售总额增长百分之八。" "外贸进出口稳中有进，出口增长百分之五。")
+    body = (
+        "市政府今天召开新闻发布会，介绍全市经济运行情况。"
+        "今年前三季度全市生产总值同比增长百分之六。"
+        "全市前三季度生产总值同比增长百分之六，增速居全省前列。"
+        "工业投资保持较快增长，新开工项目一百二十个。"
+        "消费市场持续回暖，社会消费品零售总额增长百分之八。"
+        "外贸进出口稳中有进，出口增长百分之五。"
+    )
     summary = summarize(Article(headline="经济", paragraphs=(body,)), SummaryTarget(seconds=20, chars_per_second=5))
     assert sum("生产总值同比增长百分之六" in s for s in summary.sentences) == 1
 
@@ -62,8 +67,14 @@ FILLER = "全市各部门按照统一部署，扎实推进各项工作，取得�
 
 
 def test_a_list_is_never_cut_after_its_first_step():
-    sentences = ["近日，市安委会召开全体会议，部署全市安全生产工作。", "会议要求：一要严管两类重点人员，落实日常巡查。",
-                 "二要落实企业主体责任，开展隐患排查治理。", "三要完善应急预案，定期组织演练。", FILLER, FILLER]
+    sentences = [
+        "近日，市安委会召开全体会议，部署全市安全生产工作。",
+        "会议要求：一要严管两类重点人员，落实日常巡查。",
+        "二要落实企业主体责任，开展隐患排查治理。",
+        "三要完善应急预案，定期组织演练。",
+        FILLER,
+        FILLER,
+    ]
     for seconds in (8, 12, 16, 25):
         summary = summarize(_article(*sentences), SummaryTarget(seconds, 4.6))
         chosen = summary.sentences
@@ -73,9 +84,12 @@ def test_a_list_is_never_cut_after_its_first_step():
 
 
 def test_a_sentence_that_leans_on_the_one_before_comes_with_it_or_not_at_all():
-    sentences = ["市政府昨天发布新一轮稳就业政策，涉及补贴、培训和岗位开发三个方面。", FILLER,
-                 "这一做法在全省尚属首次，受到企业普遍欢迎，多家企业已经提交申请材料。",
-                 "此外，政策还明确了对小微企业的税费减免，最高可减免一半。"]
+    sentences = [
+        "市政府昨天发布新一轮稳就业政策，涉及补贴、培训和岗位开发三个方面。",
+        FILLER,
+        "这一做法在全省尚属首次，受到企业普遍欢迎，多家企业已经提交申请材料。",
+        "此外，政策还明确了对小微企业的税费减免，最高可减免一半。",
+    ]
     for seconds in (10, 16, 22):
         chosen = summarize(_article(*sentences), SummaryTarget(seconds, 4.6)).sentences
         indexes = [sentences.index(s) for s in chosen]

@@ -64,8 +64,9 @@ def test_the_breaker_skips_the_rest_of_a_preset_after_failures_in_a_row(tmp_path
     texts = [f"第{n}句。" for n in range(12)]
     # One thread, so the jobs wait in a queue the breaker can cancel.
     with ThreadPoolExecutor(max_workers=1) as one_thread:
-        report = synthesize_segments(segments(*texts), [(BROKEN, TONE)] * 12, SegmentCache(tmp_path),
-                                     SynthesisSettings(breaker=2), executor=one_thread)
+        report = synthesize_segments(
+            segments(*texts), [(BROKEN, TONE)] * 12, SegmentCache(tmp_path), SynthesisSettings(breaker=2), executor=one_thread
+        )
     assert report.presets == ("tone",) * 12
     skipped = [f for f in report.fallbacks if f.reason.startswith("not tried")]
     assert len(skipped) >= 12 - 3 and "2 segments failed in a row" in skipped[0].reason

@@ -74,8 +74,14 @@ class EdgeEngine:
         import edge_tts
 
         communicate = edge_tts.Communicate(
-            spoken_text, preset.engine_voice, rate=preset.rate, pitch=preset.pitch, volume=preset.volume, boundary="WordBoundary",
-            connect_timeout=self.settings.timeout, receive_timeout=self.settings.timeout,
+            spoken_text,
+            preset.engine_voice,
+            rate=preset.rate,
+            pitch=preset.pitch,
+            volume=preset.volume,
+            boundary="WordBoundary",
+            connect_timeout=self.settings.timeout,
+            receive_timeout=self.settings.timeout,
         )
         mp3 = bytearray()
         words: list[WordBoundary] = []
@@ -151,5 +157,11 @@ def chinese_voices() -> list[dict[str, str]]:
         voices = asyncio.run(edge_tts.list_voices())
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise EngineUnavailableError(f"Cannot list the online voices ({describe_failure(exc)}); is this machine online?") from None
-    return sorted(({key: str(v.get(key, "")) for key in ("ShortName", "Gender", "Locale", "FriendlyName")}
-                   for v in voices if str(v.get("Locale", "")).startswith("zh-")), key=lambda v: v["ShortName"])
+    return sorted(
+        (
+            {key: str(v.get(key, "")) for key in ("ShortName", "Gender", "Locale", "FriendlyName")}
+            for v in voices
+            if str(v.get("Locale", "")).startswith("zh-")
+        ),
+        key=lambda v: v["ShortName"],
+    )

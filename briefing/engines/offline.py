@@ -107,8 +107,11 @@ class OfflineEngine:
 
     def _phoneme_ids(self, chars: str, syllables: list[str]) -> list[int]:
         """Baker's phoneme ids for these characters said as these syllables (ones it lacks are left out)."""
-        known = [(char, syllable) for char, syllable in zip(chars, syllables)
-                 if ("en" if syllable[:-1] == "n" else syllable[:-1]) in self._frontend.pinyin_dict]
+        known = [
+            (char, syllable)
+            for char, syllable in zip(chars, syllables)
+            if ("en" if syllable[:-1] == "n" else syllable[:-1]) in self._frontend.pinyin_dict
+        ]
         if not known:
             raise SynthesisError(f"The offline voice has no syllable for {chars!r} ({' '.join(syllables)})")
         try:

@@ -69,8 +69,10 @@ def player_for(target: str, config: Config) -> Player:
     matches = [s for s in discover(3.0) if s.name.casefold() == target.casefold()]
     if not matches:
         known = ", ".join(config.speakers) or "none saved"
-        raise SpeakerError(f"No speaker called '{target}': not an alias ({known}) and no device by that name answered; "
-                           "run `briefing speakers` to see what is on the network, or write kind:device (upnp:, cast:, ha:, xiaomi:)")
+        raise SpeakerError(
+            f"No speaker called '{target}': not an alias ({known}) and no device by that name answered; "
+            "run `briefing speakers` to see what is on the network, or write kind:device (upnp:, cast:, ha:, xiaomi:)"
+        )
     return _player(matches[0].kind, matches[0].address, matches[0].name)  # found just now: connect directly
 
 
@@ -121,12 +123,16 @@ def episode_media(out_root: Path, which: str, config: Config, base_url: str = ""
         raise SpeakerError(f"No episode for {which} in {out_root}; episodes: {', '.join(e.date for e in episodes[:7])}")
     base = (base_url or feed_base_url(out_root, config, default="")).rstrip("/")
     if not base:
-        raise SpeakerError("No address to hand the speaker: start `briefing serve --host 0.0.0.0` (it writes its LAN "
-                           f"address into the feed) or pass --base-url http://<this machine>:{PORT}")
+        raise SpeakerError(
+            "No address to hand the speaker: start `briefing serve --host 0.0.0.0` (it writes its LAN "
+            f"address into the feed) or pass --base-url http://<this machine>:{PORT}"
+        )
     host = urlsplit(base).hostname or ""
     if not base_url and (host == "localhost" or _is_loopback(host)):
-        raise SpeakerError(f"The feed's address {base} is this machine's loopback, which a speaker cannot reach: run "
-                           "`briefing serve --host 0.0.0.0` (it writes its LAN address into the feed) or pass --base-url")
+        raise SpeakerError(
+            f"The feed's address {base} is this machine's loopback, which a speaker cannot reach: run "
+            "`briefing serve --host 0.0.0.0` (it writes its LAN address into the feed) or pass --base-url"
+        )
     manifest = chosen.manifest
     return Media(
         url=f"{base}/{quote(chosen.folder)}/{quote(manifest.audio_file)}",

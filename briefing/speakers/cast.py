@@ -19,8 +19,10 @@ def discover_cast(timeout: float) -> list[Speaker]:
     except OSError:  # no multicast-capable interface
         return []
     browser.stop_discovery()
-    return [Speaker(info.friendly_name or str(info.uuid), "cast", f"{info.host}:{info.port}", f"cast:{info.friendly_name or info.host}")
-            for info in found]
+    return [
+        Speaker(info.friendly_name or str(info.uuid), "cast", f"{info.host}:{info.port}", f"cast:{info.friendly_name or info.host}")
+        for info in found
+    ]
 
 
 class CastPlayer:
@@ -37,9 +39,14 @@ class CastPlayer:
         try:
             cast.wait(timeout=timeout)
             controller = cast.media_controller
-            controller.play_media(media.url, media.mime, title=media.title, thumb=media.cover_url or None,
-                                  stream_type="BUFFERED", metadata={"metadataType": 3, "title": media.title,
-                                                                    "artist": media.programme, "albumName": media.programme})
+            controller.play_media(
+                media.url,
+                media.mime,
+                title=media.title,
+                thumb=media.cover_url or None,
+                stream_type="BUFFERED",
+                metadata={"metadataType": 3, "title": media.title, "artist": media.programme, "albumName": media.programme},
+            )
             controller.block_until_active(timeout=timeout)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -60,8 +67,16 @@ class CastPlayer:
         address, _, port = self.device.partition(":")
         if _looks_like_address(address) and (port.isdigit() or not port):
             number = int(port) if port else CAST_PORT
-            info = CastInfo({HostServiceInfo(address, number)}, uuid.uuid5(uuid.NAMESPACE_DNS, f"{address}:{number}"),
-                            None, self.name, address, number, "audio", None)
+            info = CastInfo(
+                {HostServiceInfo(address, number)},
+                uuid.uuid5(uuid.NAMESPACE_DNS, f"{address}:{number}"),
+                None,
+                self.name,
+                address,
+                number,
+                "audio",
+                None,
+            )
             return pychromecast.Chromecast(cast_info=info, tries=2, timeout=timeout, retry_wait=1)
         casts, browser = pychromecast.get_listed_chromecasts(friendly_names=[self.device], discovery_timeout=min(timeout, 8))
         browser.stop_discovery()

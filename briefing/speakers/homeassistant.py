@@ -30,12 +30,17 @@ class HomeAssistantPlayer:
         self.server = os.environ.get("HASS_SERVER", "").rstrip("/")
         self.token = os.environ.get("HASS_TOKEN", "")
         if not self.server or not self.token:
-            raise SpeakerError("Home Assistant needs HASS_SERVER (e.g. http://homeassistant.local:8123) and HASS_TOKEN "
-                               "(a long-lived access token from your HA profile) in the environment")
+            raise SpeakerError(
+                "Home Assistant needs HASS_SERVER (e.g. http://homeassistant.local:8123) and HASS_TOKEN "
+                "(a long-lived access token from your HA profile) in the environment"
+            )
 
     def play(self, media: Media, timeout: float) -> Playback:
-        self._call("POST", "/api/services/media_player/play_media",
-                   {"entity_id": self.entity, "media_content_id": media.url, "media_content_type": "music"})
+        self._call(
+            "POST",
+            "/api/services/media_player/play_media",
+            {"entity_id": self.entity, "media_content_id": media.url, "media_content_type": "music"},
+        )
         deadline = time.monotonic() + timeout
         state = "unknown"
         while time.monotonic() < deadline:
@@ -43,23 +48,30 @@ class HomeAssistantPlayer:
             state = str(entity.get("state", "unknown"))
             attributes = entity.get("attributes", {})
             if state == "playing":
-                return Playback(str(attributes.get("friendly_name", self.entity)), "PLAYING", float(attributes.get("media_position", 0) or 0))
+                return Playback(
+                    str(attributes.get("friendly_name", self.entity)), "PLAYING", float(attributes.get("media_position", 0) or 0)
+                )
             if state == "unavailable":
                 raise SpeakerError(f"Home Assistant says {self.entity} is unavailable")
             time.sleep(POLL_SECONDS)
         raise SpeakerError(f"{self.entity} did not start playing within {timeout:.0f}s (Home Assistant reports '{state}')")
 
     def _call(self, method: str, path: str, body: dict | None = None):
-        request = urllib.request.Request(f"{self.server}{path}", method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.server}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=15) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             detail = _message(exc.read())
             if exc.code == 401:
-                raise SpeakerError("Home Assistant refused the token (401): make a new long-lived access token and set HASS_TOKEN") from None
+                raise SpeakerError(
+                    "Home Assistant refused the token (401): make a new long-lived access token and set HASS_TOKEN"
+                ) from None
             if exc.code == 404:
                 raise SpeakerError(f"Home Assistant has no {self.entity if 'states' in path else path} (404{detail})") from None
             raise SpeakerError(f"Home Assistant answered {exc.code}{detail} to {method} {path}") from None

@@ -60,7 +60,7 @@ class UpnpPlayer:
         if self.device.startswith(("http://", "https://")):
             return self.device
         for speaker in await _discover(3):
-            if self.device in (speaker.target[len("upnp:"):], speaker.name):
+            if self.device in (speaker.target[len("upnp:") :], speaker.name):
                 return speaker.address
         raise SpeakerError(f"No UPnP renderer '{self.device}' answered on the network; run `briefing speakers` to list them")
 
@@ -79,7 +79,9 @@ class UpnpPlayer:
         transport = device.service(AV_TRANSPORT)
         name = device.friendly_name
         try:
-            await transport.action("SetAVTransportURI").async_call(InstanceID=0, CurrentURI=media.url, CurrentURIMetaData=didl_metadata(media))
+            await transport.action("SetAVTransportURI").async_call(
+                InstanceID=0, CurrentURI=media.url, CurrentURIMetaData=didl_metadata(media)
+            )
             await transport.action("Play").async_call(InstanceID=0, Speed="1")
             return await _until_playing(transport, name, timeout)
         except UpnpActionError as exc:
@@ -111,14 +113,27 @@ async def _until_playing(transport, name: str, timeout: float) -> Playback:
 def didl_metadata(media: Media) -> str:
     """DIDL-Lite for SetAVTransportURI: title, programme, duration, size and MIME type."""
     hours, rest = divmod(int(media.duration), 3600)
-    resource = _Resource(uri=media.url, protocol_info=f"http-get:*:{media.mime}:*", size=str(media.size or ""),
-                                  duration=f"{hours}:{rest // 60:02d}:{rest % 60:02d}")
-    item = didl_lite.MusicTrack(id="briefing-episode", parent_id="0", restricted="1", title=media.title, creator=media.programme,
-                                album=media.programme, artist=media.programme, album_art_uri=media.cover_url or None,
-                                resources=[resource])
+    resource = _Resource(
+        uri=media.url,
+        protocol_info=f"http-get:*:{media.mime}:*",
+        size=str(media.size or ""),
+        duration=f"{hours}:{rest // 60:02d}:{rest % 60:02d}",
+    )
+    item = didl_lite.MusicTrack(
+        id="briefing-episode",
+        parent_id="0",
+        restricted="1",
+        title=media.title,
+        creator=media.programme,
+        album=media.programme,
+        artist=media.programme,
+        album_art_uri=media.cover_url or None,
+        resources=[resource],
+    )
     # to_xml_string writes ASCII with character references; some renderers show those as is.
-    return re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0),
-                  didl_lite.to_xml_string(item).decode("ascii"))
+    return re.sub(
+        r"&#(\d+);", lambda m: chr(int(m.group(1))) if int(m.group(1)) > 127 else m.group(0), didl_lite.to_xml_string(item).decode("ascii")
+    )
 
 
 class _Resource(didl_lite.Resource):

@@ -50,14 +50,30 @@ class XiaomiPlayer:
             names = ", ".join(str(d.get("name")) for d in speakers) or "none"
             raise SpeakerError(f"No Xiaomi speaker '{self.device}' in this Mi account; its speakers: {names}")
         message = {"url": media.url, "type": 2, "media": "app_ios", "duration": int(media.duration * 1000)}
-        answer = self._mina("POST", "/remote/ubus", {"deviceId": match["deviceID"], "method": "player_play_url",
-                                                     "path": "mediaplayer", "message": json.dumps(message, ensure_ascii=False)})
+        answer = self._mina(
+            "POST",
+            "/remote/ubus",
+            {
+                "deviceId": match["deviceID"],
+                "method": "player_play_url",
+                "path": "mediaplayer",
+                "message": json.dumps(message, ensure_ascii=False),
+            },
+        )
         if isinstance(answer, dict) and answer.get("code", 0) != 0:
             raise SpeakerError(f"{match.get('name')} refused to play the URL (ubus code {answer.get('code')}: {answer.get('info', '')})")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            status = self._mina("POST", "/remote/ubus", {"deviceId": match["deviceID"], "method": "player_get_play_status",
-                                                         "path": "mediaplayer", "message": json.dumps({"media": "app_ios"})})
+            status = self._mina(
+                "POST",
+                "/remote/ubus",
+                {
+                    "deviceId": match["deviceID"],
+                    "method": "player_get_play_status",
+                    "path": "mediaplayer",
+                    "message": json.dumps({"media": "app_ios"}),
+                },
+            )
             info = json.loads(status.get("info") or "{}") if isinstance(status, dict) else {}
             if info.get("status") == 1:
                 detail = info.get("play_song_detail") or {}
@@ -95,14 +111,21 @@ class XiaomiPlayer:
         cookies = f"sdkVersion=3.9; deviceId={self.device_id}"
         first = self._account("GET", f"/serviceLogin?sid={SID}&_json=true", cookies)
         if first.get("code") != 0:
-            form = {"_json": "true", "qs": first.get("qs", ""), "sid": first.get("sid", SID), "_sign": first.get("_sign", ""),
-                    "callback": first.get("callback", ""), "user": self.user,
-                    "hash": hashlib.md5(self.password.encode()).hexdigest().upper()}
+            form = {
+                "_json": "true",
+                "qs": first.get("qs", ""),
+                "sid": first.get("sid", SID),
+                "_sign": first.get("_sign", ""),
+                "callback": first.get("callback", ""),
+                "user": self.user,
+                "hash": hashlib.md5(self.password.encode()).hexdigest().upper(),
+            }
             first = self._account("POST", "/serviceLoginAuth2", cookies, form)
             if first.get("code") != 0:
                 reason = first.get("desc") or first.get("description") or first.get("code")
-                raise SpeakerError(f"Mi account login failed ({reason}); check MI_USER and MI_PASS, or finish any "
-                                   "security check in the Mi Home app first")
+                raise SpeakerError(
+                    f"Mi account login failed ({reason}); check MI_USER and MI_PASS, or finish any security check in the Mi Home app first"
+                )
         if not first.get("location") or not first.get("ssecurity"):
             raise SpeakerError("Mi account login needs a verification step this tool cannot do; log in once in the Mi Home app")
         signature = base64.b64encode(hashlib.sha1(f"nonce={first['nonce']}&{first['ssecurity']}".encode()).digest()).decode()

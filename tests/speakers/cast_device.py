@@ -21,9 +21,14 @@ def main() -> None:
     address, workdir = sys.argv[1], Path(sys.argv[2])
     with LocalCastReceiver(workdir, host=address) as receiver:
         device_id = uuid.uuid4().hex
-        info = ServiceInfo("_googlecast._tcp.local.", f"Google-Home-Mini-{device_id}._googlecast._tcp.local.",
-                           addresses=[socket.inet_aton(address)], port=receiver.port, server=f"{device_id}.local.",
-                           properties={"id": device_id, "fn": receiver.name, "md": "Google Home Mini", "ca": "2052", "st": "0"})
+        info = ServiceInfo(
+            "_googlecast._tcp.local.",
+            f"Google-Home-Mini-{device_id}._googlecast._tcp.local.",
+            addresses=[socket.inet_aton(address)],
+            port=receiver.port,
+            server=f"{device_id}.local.",
+            properties={"id": device_id, "fn": receiver.name, "md": "Google Home Mini", "ca": "2052", "st": "0"},
+        )
         zeroconf = Zeroconf(interfaces=[address])
         zeroconf.register_service(info)
         (workdir / "cast-ready").write_text(str(receiver.port))
