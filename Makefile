@@ -1,4 +1,5 @@
-# `make demo` builds the example episode offline; `make test` runs the suite.
+# `make demo` builds the example episode offline; `make test` runs the linters, the type checker
+# and the whole suite; `make check` is the fast loop: linters, types and the unit tests (no `slow`).
 # Both create .venv on first use. Outside it, `make test` installs only what the browser test
 # needs: Debian's chromium, a Chinese font and gmediarender (when missing), and the npm feed parser in
 # tests/feedcheck/node_modules.
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_TOOLS := $(VENV)/.test-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint check test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +35,15 @@ $(TEST_TOOLS): tests/feedcheck/package-lock.json
 	cd tests/feedcheck && npm ci --silent --no-audit --no-fund
 	touch $@
 
-test: $(STAMP) $(TEST_TOOLS)
+lint: $(STAMP)
+	$(BIN)/ruff check briefing tests benchmarks
+	$(BIN)/ruff format --check --quiet briefing tests benchmarks
+	$(BIN)/mypy
+
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test: lint $(TEST_TOOLS)
 	BRIEFING_TEST_TOOLS_REQUIRED=1 $(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -131,7 +131,10 @@ def test_aliases_are_saved_in_briefing_toml_and_resolved(tmp_path: Path):
     save_speaker_alias(config, "living", "cast:192.168.1.30")
     save_speaker_alias(config, "kitchen", "ha:media_player.kitchen")  # replaced, not repeated
     loaded = Config.load(config)
-    assert loaded.wording.programme == "港闻早报" and loaded.speakers == {"kitchen": "ha:media_player.kitchen", "living": "cast:192.168.1.30"}
+    assert loaded.wording.programme == "港闻早报" and loaded.speakers == {
+        "kitchen": "ha:media_player.kitchen",
+        "living": "cast:192.168.1.30",
+    }
     assert player_for("living", loaded).kind == "cast"
     with pytest.raises(ConfigError, match="plain alias"):
         save_speaker_alias(config, "bad alias", "upnp:x")

@@ -7,6 +7,7 @@ A target names a kind and a device: `upnp:Kitchen`, `cast:Living Room`, `ha:medi
 from __future__ import annotations
 
 import ipaddress
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -52,20 +53,51 @@ class Playback:
 
 
 class Player(Protocol):
+    """A way to reach one kind of speaker. Made from the device part of a target (and the name a
+    discovery found, when there was one); `play` returns once the speaker plays, or raises SpeakerError."""
+
     kind: str
+
+    def __init__(self, device: str, name: str = "") -> None: ...
 
     def play(self, media: Media, timeout: float) -> Playback: ...
 
 
-KINDS = ("upnp", "cast", "ha", "xiaomi")
 PLAY_TIMEOUT = 20.0  # seconds a speaker gets to start playing
+POLL_SECONDS = 0.5
+_PLAYERS: dict[str, type[Player]] = {}
+
+
+def register_player(player: type[Player]) -> type[Player]:
+    """Class decorator: make a player reachable by its `kind` prefix in targets (`kind:device`)."""
+    _PLAYERS[player.kind] = player
+    return player
+
+
+def player_kinds() -> list[str]:
+    _load_builtin_players()
+    return list(_PLAYERS)
+
+
+def wait_until_playing(check: Callable[[], Playback | str], speaker: str, timeout: float, interval: float = POLL_SECONDS) -> Playback:
+    """Ask `check` every `interval` seconds until it returns a Playback; otherwise it returns the state
+    the speaker reports (or raises SpeakerError when the speaker reports an error)."""
+    deadline = time.monotonic() + timeout
+    state = "unknown"
+    while time.monotonic() < deadline:
+        outcome = check()
+        if isinstance(outcome, Playback):
+            return outcome
+        state = outcome
+        time.sleep(interval)
+    raise SpeakerError(f"{speaker} did not start playing within {timeout:.0f}s (it reports '{state}')")
 
 
 def player_for(target: str, config: Config) -> Player:
     """The player a target names; a bare name is looked up in config.speakers, then among UPnP and Cast devices."""
     kind, _, device = config.speakers.get(target, target).partition(":")
-    if kind in KINDS:
-        return _player(kind, device)
+    if kind in player_kinds():
+        return _PLAYERS[kind](device)
     matches = [s for s in discover(3.0) if s.name.casefold() == target.casefold()]
     if not matches:
         known = ", ".join(config.speakers) or "none saved"
@@ -73,25 +105,11 @@ def player_for(target: str, config: Config) -> Player:
             f"No speaker called '{target}': not an alias ({known}) and no device by that name answered; "
             "run `briefing speakers` to see what is on the network, or write kind:device (upnp:, cast:, ha:, xiaomi:)"
         )
-    return _player(matches[0].kind, matches[0].address, matches[0].name)  # found just now: connect directly
+    return _PLAYERS[matches[0].kind](matches[0].address, matches[0].name)  # found just now: connect directly
 
 
-def _player(kind: str, device: str, name: str = "") -> Player:
-    if kind == "upnp":
-        from .upnp import UpnpPlayer
-
-        return UpnpPlayer(device)
-    if kind == "cast":
-        from .cast import CastPlayer
-
-        return CastPlayer(device, name)
-    if kind == "ha":
-        from .homeassistant import HomeAssistantPlayer
-
-        return HomeAssistantPlayer(device)
-    from .xiaomi import XiaomiPlayer
-
-    return XiaomiPlayer(device)
+def _load_builtin_players() -> None:
+    from . import cast, homeassistant, upnp, xiaomi  # noqa: F401  (they register themselves)
 
 
 def discover(timeout: float = 5.0) -> list[Speaker]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from ..errors import SpeakerError
-from . import Media, Playback, Speaker
+from . import Media, Playback, Speaker, register_player, wait_until_playing
 
 CAST_PORT = 8009
 
@@ -25,6 +24,7 @@ def discover_cast(timeout: float) -> list[Speaker]:
     ]
 
 
+@register_player
 class CastPlayer:
     """`device` is a Cast device's friendly name (found by mDNS) or host[:port] (connected to directly)."""
 
@@ -48,15 +48,16 @@ class CastPlayer:
                 metadata={"metadataType": 3, "title": media.title, "artist": media.programme, "albumName": media.programme},
             )
             controller.block_until_active(timeout=timeout)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
+
+            def playing() -> Playback | str:
                 status = controller.status
                 if status.player_state == "PLAYING":
                     return Playback(cast.name or self.name, "PLAYING", float(status.adjusted_current_time or 0.0))
                 if status.idle_reason == "ERROR":
                     raise SpeakerError(f"{cast.name} could not play {media.url} (the receiver reported an error)")
-                time.sleep(0.2)
-            raise SpeakerError(f"{cast.name} did not start playing within {timeout:.0f}s (state {controller.status.player_state})")
+                return str(status.player_state)
+
+            return wait_until_playing(playing, cast.name or self.name, timeout, interval=0.2)
         finally:
             cast.disconnect(timeout=5)
 

@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 
 from ..errors import SpeakerError
-from . import Media, Playback
-
-POLL_SECONDS = 0.5
+from . import Media, Playback, register_player, wait_until_playing
 
 
+@register_player
 class HomeAssistantPlayer:
     """`device` is a media_player entity id, e.g. media_player.kitchen."""
 
     kind = "ha"
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, name: str = "") -> None:
         if not device.startswith("media_player."):
             raise SpeakerError(f"ha:{device}: expected a media player entity, e.g. ha:media_player.kitchen")
         self.entity = device
@@ -41,9 +39,8 @@ class HomeAssistantPlayer:
             "/api/services/media_player/play_media",
             {"entity_id": self.entity, "media_content_id": media.url, "media_content_type": "music"},
         )
-        deadline = time.monotonic() + timeout
-        state = "unknown"
-        while time.monotonic() < deadline:
+
+        def playing() -> Playback | str:
             entity = self._call("GET", f"/api/states/{self.entity}")
             state = str(entity.get("state", "unknown"))
             attributes = entity.get("attributes", {})
@@ -53,8 +50,9 @@ class HomeAssistantPlayer:
                 )
             if state == "unavailable":
                 raise SpeakerError(f"Home Assistant says {self.entity} is unavailable")
-            time.sleep(POLL_SECONDS)
-        raise SpeakerError(f"{self.entity} did not start playing within {timeout:.0f}s (Home Assistant reports '{state}')")
+            return state
+
+        return wait_until_playing(playing, self.entity, timeout)
 
     def _call(self, method: str, path: str, body: dict | None = None):
         request = urllib.request.Request(

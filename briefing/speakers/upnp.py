@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 
 from didl_lite import didl_lite
 
 from ..errors import SpeakerError
-from . import Media, Playback, Speaker
+from . import Media, Playback, Speaker, register_player, wait_until_playing
 
 RENDERER = "urn:schemas-upnp-org:device:MediaRenderer:1"
 AV_TRANSPORT = "urn:schemas-upnp-org:service:AVTransport:1"
-POLL_SECONDS = 0.5
 
 
 def discover_upnp(timeout: float) -> list[Speaker]:
@@ -45,16 +43,22 @@ async def _discover(timeout: float) -> list[Speaker]:
     return speakers
 
 
+@register_player
 class UpnpPlayer:
     """`device` is the renderer's UDN (uuid:…), friendly name, or description URL."""
 
     kind = "upnp"
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, name: str = "") -> None:
         self.device = device
 
     def play(self, media: Media, timeout: float) -> Playback:
-        return asyncio.run(self._play(media, timeout))
+        # One event loop for the whole conversation: the renderer's HTTP session lives in it.
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(self._play(media, timeout, loop))
+        finally:
+            loop.close()
 
     async def _location(self) -> str:
         if self.device.startswith(("http://", "https://")):
@@ -64,7 +68,7 @@ class UpnpPlayer:
                 return speaker.address
         raise SpeakerError(f"No UPnP renderer '{self.device}' answered on the network; run `briefing speakers` to list them")
 
-    async def _play(self, media: Media, timeout: float) -> Playback:
+    async def _play(self, media: Media, timeout: float, loop: asyncio.AbstractEventLoop) -> Playback:
         from async_upnp_client.aiohttp import AiohttpRequester
         from async_upnp_client.client_factory import UpnpFactory
         from async_upnp_client.exceptions import UpnpActionError, UpnpError
@@ -83,31 +87,35 @@ class UpnpPlayer:
                 InstanceID=0, CurrentURI=media.url, CurrentURIMetaData=didl_metadata(media)
             )
             await transport.action("Play").async_call(InstanceID=0, Speed="1")
-            return await _until_playing(transport, name, timeout)
+            state = _PlayState(transport, name)
+            return await asyncio.to_thread(
+                wait_until_playing, lambda: asyncio.run_coroutine_threadsafe(state.check(), loop).result(), name, timeout
+            )
         except UpnpActionError as exc:
             raise SpeakerError(f"{name} refused to play {media.url}: UPnP error {exc.error_code} {exc.error_desc or ''}".rstrip()) from None
         except (TimeoutError, UpnpError, OSError) as exc:
             raise SpeakerError(f"Lost contact with {name} ({exc})") from None
 
 
-async def _until_playing(transport, name: str, timeout: float) -> Playback:
-    """Follow GetTransportInfo and GetPositionInfo until the renderer plays and its position moves on."""
-    deadline = time.monotonic() + timeout
-    first_position: float | None = None
-    state = "UNKNOWN"
-    while time.monotonic() < deadline:
-        info = await transport.action("GetTransportInfo").async_call(InstanceID=0)
+class _PlayState:
+    """Follows GetTransportInfo and GetPositionInfo: the renderer plays once its position moves on."""
+
+    def __init__(self, transport, name: str) -> None:
+        self.transport, self.name = transport, name
+        self.first_position: float | None = None
+
+    async def check(self) -> Playback | str:
+        info = await self.transport.action("GetTransportInfo").async_call(InstanceID=0)
         state = str(info.get("CurrentTransportState", "UNKNOWN"))
         if info.get("CurrentTransportStatus") == "ERROR_OCCURRED":
-            raise SpeakerError(f"{name} could not play the episode (transport status ERROR_OCCURRED)")
+            raise SpeakerError(f"{self.name} could not play the episode (transport status ERROR_OCCURRED)")
         if state == "PLAYING":
-            position = _seconds(str((await transport.action("GetPositionInfo").async_call(InstanceID=0)).get("RelTime", "")))
-            if first_position is None:
-                first_position = position
-            elif position > first_position:
-                return Playback(name, state, position)
-        await asyncio.sleep(POLL_SECONDS)
-    raise SpeakerError(f"{name} did not start playing within {timeout:.0f}s (its state is {state})")
+            position = _seconds(str((await self.transport.action("GetPositionInfo").async_call(InstanceID=0)).get("RelTime", "")))
+            if self.first_position is None:
+                self.first_position = position
+            elif position > self.first_position:
+                return Playback(self.name, state, position)
+        return state
 
 
 def didl_metadata(media: Media) -> str:

@@ -12,14 +12,13 @@ import hashlib
 import json
 import os
 import secrets
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from http.cookies import SimpleCookie
 
 from ..errors import SpeakerError
-from . import Media, Playback
+from . import Media, Playback, register_player, wait_until_playing
 
 ACCOUNT_URL = "https://account.xiaomi.com/pass"
 MINA_URL = "https://api2.mina.mi.com"
@@ -28,12 +27,13 @@ USER_AGENT = "APP/com.xiaomi.mihome APPV/6.0.103 iosPassportSDK/3.9.0 iOS/14.4 m
 RESPONSE_PREFIX = b"&&&START&&&"
 
 
+@register_player
 class XiaomiPlayer:
     """`device` is the speaker's name in the Mi Home app (e.g. 小爱音箱Pro) or its deviceID."""
 
     kind = "xiaomi"
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, name: str = "") -> None:
         self.device = device
         self.user, self.password = os.environ.get("MI_USER", ""), os.environ.get("MI_PASS", "")
         if not self.user or not self.password:
@@ -62,8 +62,8 @@ class XiaomiPlayer:
         )
         if isinstance(answer, dict) and answer.get("code", 0) != 0:
             raise SpeakerError(f"{match.get('name')} refused to play the URL (ubus code {answer.get('code')}: {answer.get('info', '')})")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def playing() -> Playback | str:
             status = self._mina(
                 "POST",
                 "/remote/ubus",
@@ -78,8 +78,9 @@ class XiaomiPlayer:
             if info.get("status") == 1:
                 detail = info.get("play_song_detail") or {}
                 return Playback(str(match.get("name")), "PLAYING", float(detail.get("position", 0)) / 1000)
-            time.sleep(0.5)
-        raise SpeakerError(f"{match.get('name')} did not start playing within {timeout:.0f}s")
+            return f"status {info.get('status', 'unknown')}"
+
+        return wait_until_playing(playing, str(match.get("name")), timeout)
 
     # --- the Mi cloud -------------------------------------------------------------------------
 
