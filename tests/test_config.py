@@ -62,7 +62,7 @@ def test_sections_validate_however_they_are_made():
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('timezone = "Mars/Olympus"\n'.encode(), "unknown timezone 'Mars/Olympus'"),
+        (b'timezone = "Mars/Olympus"\n', "unknown timezone 'Mars/Olympus'"),
         ('intro = "欢迎{nope}"\n'.encode(), "unknown placeholder {nope}"),
         ('programme = "早报"\n'.encode("gbk"), "is not UTF-8 text"),
         (b"story_seconds = nan\n", "must be a finite number"),
