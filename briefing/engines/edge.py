@@ -17,7 +17,7 @@ from ..errors import AssemblyError, EngineUnavailableError, SynthesisError
 from ..measure import decode
 from ..normalize import unspeakable
 from ..voices import VoicePreset
-from . import EngineSettings, Parallel, SpeechAudio, WordBoundary, check_audio, register, trim_silence
+from .base import EngineSettings, Parallel, SpeechAudio, WordBoundary, check_audio, register, trim_silence
 
 SAMPLE_RATE = 24000  # the service's audio-24khz-48kbitrate-mono-mp3
 TICKS_PER_SECOND = 10_000_000

@@ -18,7 +18,7 @@ from ..errors import EngineUnavailableError, SynthesisError
 from ..pinyin import PRONUNCIATION_VERSION, remember_syllables, spoken_syllables
 from ..text import CLAUSE_MARKS, is_han, split_clauses, strip_marks
 from ..voices import VoicePreset
-from . import EngineSettings, Parallel, SpeechAudio, WordBoundary, register, trim_silence
+from .base import EngineSettings, Parallel, SpeechAudio, WordBoundary, register, trim_silence
 
 SAMPLE_RATE = 24000
 # Punctuation inside a segment: the model ignores it, so each clause is synthesized on its own.

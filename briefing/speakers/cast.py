@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from ..errors import SpeakerError
-from . import Media, Playback, Speaker, register_player, wait_until_playing
+from .base import Media, Playback, Speaker, register_player, wait_until_playing
 
 CAST_PORT = 8009
 

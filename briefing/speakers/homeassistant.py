@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from ..errors import SpeakerError
-from . import Media, Playback, register_player, wait_until_playing
+from .base import Media, Playback, register_player, wait_until_playing
 
 
 @register_player

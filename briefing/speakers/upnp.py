@@ -8,7 +8,7 @@ import re
 from didl_lite import didl_lite
 
 from ..errors import SpeakerError
-from . import Media, Playback, Speaker, register_player, wait_until_playing
+from .base import Media, Playback, Speaker, register_player, wait_until_playing
 
 RENDERER = "urn:schemas-upnp-org:device:MediaRenderer:1"
 AV_TRANSPORT = "urn:schemas-upnp-org:service:AVTransport:1"

@@ -18,7 +18,7 @@ import urllib.request
 from http.cookies import SimpleCookie
 
 from ..errors import SpeakerError
-from . import Media, Playback, register_player, wait_until_playing
+from .base import Media, Playback, register_player, wait_until_playing
 
 ACCOUNT_URL = "https://account.xiaomi.com/pass"
 MINA_URL = "https://api2.mina.mi.com"
