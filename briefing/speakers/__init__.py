@@ -7,13 +7,11 @@ A target names a kind and a device: `upnp:Kitchen`, `cast:Living Room`, `ha:medi
 from __future__ import annotations
 
 import ipaddress
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from ..config import PORT, Config
