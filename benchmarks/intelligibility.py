@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from briefing.assemble import read_vtt
+from briefing.episode import read_vtt
 from briefing.measure import decode
 
 ROOT = Path(__file__).resolve().parent.parent
