@@ -20,7 +20,8 @@ with warnings.catch_warnings():
 
 from .engines import SpeechAudio
 from .episode import Chapter, Cue
-from .errors import AssemblyError
+from .errors import AssemblyError, OutputError
+from .files import describe_write_error
 from .measure import Loudness, ffmpeg_exe, measure_loudness
 from .script import Pause, Role, Script
 from .text import split_clauses
@@ -243,6 +244,15 @@ def master_and_encode(
     ceiling drops by the excess and the audio is mastered again with the limiter watching true
     peaks (oversampled: slower, so only when needed).
     """
+    try:
+        return _master_and_encode(samples, sample_rate, destination, target_lufs, max_true_peak, bitrate)
+    except OSError as exc:  # the master WAV or the MP3 could not be written: a full disk, most often
+        raise OutputError(describe_write_error(destination, exc)) from None
+
+
+def _master_and_encode(
+    samples: np.ndarray, sample_rate: int, destination: Path, target_lufs: float, max_true_peak: float, bitrate: str
+) -> Master:
     ceiling_db = max_true_peak - 1.0
     max_true_peak_wav = max_true_peak - (MAX_TRUE_PEAK_MP3 - MAX_TRUE_PEAK_WAV)
     aim, corrected, true_peak = target_lufs, False, False
@@ -311,6 +321,7 @@ def write_tags(
     description: str,
 ) -> None:
     """ID3v2.4: title, artist, album, date, episode number, language, cover, and CHAP frames under a CTOC."""
+    from mutagen import MutagenError
     from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TPE1, TRCK, CTOCFlags
 
     tags = ID3()
@@ -341,4 +352,8 @@ def write_tags(
                 sub_frames=[TIT2(encoding=3, text=chapter.title)],
             )
         )
-    tags.save(str(mp3), v2_version=4)
+    try:
+        tags.save(str(mp3), v2_version=4)
+    except MutagenError as exc:
+        cause = exc.__context__ if isinstance(exc.__context__, OSError) else OSError(str(exc))
+        raise OutputError(describe_write_error(mp3, cause)) from None

@@ -16,23 +16,34 @@ from typer.core import TyperGroup
 
 from . import pipeline
 from .config import CONFIG_FILE, PORT, Config, save_speaker_alias
-from .errors import BriefingError
+from .errors import BriefingError, UsageError
+from .files import describe_write_error
+from .ingest import decode_page
 from .normalize import to_spoken
+from .text import printable
 from .voices import list_presets
 
 EXIT_FAILURE = 1
+EXIT_USAGE = 2  # as Typer exits for a bad option
 EXIT_INTERRUPTED = 130
 
 
 class _Commands(TyperGroup):
     """Every command runs inside this: a BriefingError is one `Error:` line per line of its message
-    and exit code 1; Ctrl+C is exit code 130 (finished segments are cached, so a rerun resumes)."""
+    and exit code 1 (2 for a usage error); Ctrl+C is exit code 130 (finished segments are cached,
+    so a rerun resumes)."""
 
     def invoke(self, ctx: Any) -> Any:  # Any: Typer types it with its vendored click Context
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            _error(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
         except BriefingError as exc:
             _error(str(exc))
+            raise typer.Exit(EXIT_FAILURE) from None
+        except OSError as exc:  # a write path that forgot to say what went wrong still gets one line
+            _error(describe_write_error(Path(exc.filename or "?"), exc))
             raise typer.Exit(EXIT_FAILURE) from None
         except KeyboardInterrupt:
             _error("interrupted; finished segments are cached, run the same command again to resume")
@@ -54,9 +65,14 @@ BaseUrlOption = typer.Option(
 StrictOption = typer.Option(False, "--strict", help="Fail instead of falling back to another voice when a segment cannot be made.")
 
 
+def _say(text: str, err: bool = False) -> None:
+    """Print `text` with its control characters escaped: a headline or a file name must not drive the terminal."""
+    typer.echo(printable(text), err=err)
+
+
 def _error(message: str) -> None:
     for line in message.splitlines() or [""]:
-        typer.echo(f"Error: {line}", err=True)
+        _say(f"Error: {line}", err=True)
 
 
 def _parse_date(value: str) -> dt.date:
@@ -69,6 +85,17 @@ def _parse_date(value: str) -> dt.date:
 DateOption = typer.Option(
     None, "--date", parser=_parse_date, metavar="YYYY-MM-DD", help="Episode date, YYYY-MM-DD (default: today in the config's time zone)."
 )
+
+
+def _stdin_lines() -> list[str]:
+    """Standard input as lines of text: UTF-8 or GBK, like a page; anything else is one clear error."""
+    data = sys.stdin.buffer.read()
+    return decode_page(data, "standard input").splitlines() if data.strip() else []
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        _say(f"Warning: {warning}", err=True)
 
 
 def _report_problems(problems: tuple[str, ...]) -> None:
@@ -86,11 +113,11 @@ def ingest(pages: list[Path] = PagesArgument, as_json: bool = typer.Option(False
     """
     ingested = pipeline.ingest_pages(pages, require_articles=True)
     if as_json:
-        typer.echo(json.dumps([a.to_dict() for a in ingested.articles], ensure_ascii=False, indent=2))
+        _say(json.dumps([a.to_dict() for a in ingested.articles], ensure_ascii=False, indent=2))
     else:
         for n, article in enumerate(ingested.articles, start=1):
             byline = f"  （{article.byline}）" if article.byline else ""
-            typer.echo(f"{n}. {article.title}{byline}  [{len(article.paragraphs)} paragraphs, {len(article.body)} characters]")
+            _say(f"{n}. {article.title}{byline}  [{len(article.paragraphs)} paragraphs, {len(article.body)} characters]")
     _report_problems(ingested.problems)
 
 
@@ -104,8 +131,8 @@ def normalize(
     Example: briefing normalize "2019—2020年，增长22.6%，热线12345"
     """
     lexicon = pipeline.load_lexicon(Config.load(config_path))
-    for line in [text] if text is not None else sys.stdin.read().splitlines():
-        typer.echo(to_spoken(line, lexicon))
+    for line in [text] if text is not None else _stdin_lines():
+        _say(to_spoken(line, lexicon))
 
 
 @app.command()
@@ -121,8 +148,8 @@ def pinyin(
     Example: briefing pinyin "银行行长说，还要重新调整利率"
     """
     lexicon = None if raw else pipeline.load_lexicon(Config.load(config_path))
-    for line in [text] if text is not None else sys.stdin.read().splitlines():
-        typer.echo(" ".join(pipeline.pronounce(line, lexicon, raw)))
+    for line in [text] if text is not None else _stdin_lines():
+        _say(" ".join(pipeline.pronounce(line, lexicon, raw)))
 
 
 @app.command()
@@ -137,7 +164,8 @@ def script(
     Example: briefing script examples/newspaper-page.txt --out /tmp/review
     """
     written = pipeline.write_review_script(pages, Config.load(config_path), date, out)
-    typer.echo(str(written.path))
+    _say(str(written.path))
+    _warn(written.warnings)
     _report_problems(written.problems)
 
 
@@ -161,11 +189,12 @@ def daily(
     config = pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict)
     with _progress_bar() as progress:
         result = pipeline.daily(pages, config, date, out, base_url or "", progress)
+    _warn(result.warnings)
     if result.episode is not None:
         _report_episode(result.episode)
     else:
         segments = result.reused.segments if result.reused else 0
-        typer.echo(f"{result.mp3}\n  up to date: nothing changed since it was made (0 segments synthesized, {segments} reused)")
+        _say(f"{result.mp3}\n  up to date: nothing changed since it was made (0 segments synthesized, {segments} reused)")
     if play_on:
         _play(out or config.paths.output_path, result.mp3.parent.name, play_on, config, base_url or "")
     _report_problems(result.problems)
@@ -204,7 +233,7 @@ def feed(
     from .publish import publish
 
     config = Config.load(config_path)
-    typer.echo(str(publish(out or config.paths.output_path, config, base_url or "")))
+    _say(str(publish(out or config.paths.output_path, config, base_url or "")))
 
 
 @app.command()
@@ -226,16 +255,14 @@ def serve(
     out_root = out or config.paths.output_path
 
     def announce(url: str, actual_port: int) -> None:
-        typer.echo(f"Serving {out_root} on http://{host}:{actual_port}/ (Ctrl+C to stop)")
-        typer.echo(f"  page: {url}/\n  feed: {url}/feed.xml   <- subscribe to this in a podcast app")
+        _say(f"Serving {out_root} on http://{host}:{actual_port}/ (Ctrl+C to stop)")
+        _say(f"  page: {url}/\n  feed: {url}/feed.xml   <- subscribe to this in a podcast app")
         sys.stdout.flush()
 
     try:
-        serve_and_publish(
-            out_root, config, host, port, base_url or "", announce, (lambda line: typer.echo(line, err=True)) if log else None
-        )
+        serve_and_publish(out_root, config, host, port, base_url or "", announce, (lambda line: _say(line, err=True)) if log else None)
     except KeyboardInterrupt:
-        typer.echo("Stopped.", err=True)
+        _say("Stopped.", err=True)
 
 
 @app.command()
@@ -254,16 +281,16 @@ def speakers(
         alias, _, target = save.partition("=")
         path = config_path or Path(CONFIG_FILE)
         save_speaker_alias(path, alias.strip(), target.strip())
-        typer.echo(f"Saved {alias.strip()} = {target.strip()} in {path}")
+        _say(f"Saved {alias.strip()} = {target.strip()} in {path}")
         return
     config = Config.load(config_path)
     for alias, target in config.speakers.items():
-        typer.echo(f"alias  {alias:<20} {target}")
+        _say(f"alias  {alias:<20} {target}")
     found = discover(timeout)
     for speaker in found:
-        typer.echo(f"{speaker.kind:<6} {speaker.name:<20} {speaker.address:<40} --to {speaker.target}")
+        _say(f"{speaker.kind:<6} {speaker.name:<20} {speaker.address:<40} --to {speaker.target}")
     if not found:
-        typer.echo(f"No UPnP or Cast device answered within {timeout:.0f}s.", err=True)
+        _say(f"No UPnP or Cast device answered within {timeout:.0f}s.", err=True)
 
 
 @app.command()
@@ -287,7 +314,7 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: str
     from .speakers import PLAY_TIMEOUT, play_episode
 
     played = play_episode(out_root, which, target, config, base_url, timeout or PLAY_TIMEOUT)
-    typer.echo(
+    _say(
         f"{played.playback.speaker} ({played.kind}) is {played.playback.state.lower()}: {played.media.title} "
         f"({played.media.url}), at {played.playback.position:.0f}s"
     )
@@ -295,7 +322,7 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: str
 
 def _report_episode(made: pipeline.Episode) -> None:
     synthesis = made.synthesis
-    typer.echo(
+    _say(
         f"{made.mp3}\n"
         f"  {made.stories} stories, {made.duration / 60:.1f} min, {made.master.after.integrated_lufs:.1f} LUFS, "
         f"true peak {made.master.after.true_peak_dbtp:.1f} dBTP; "
@@ -305,7 +332,7 @@ def _report_episode(made: pipeline.Episode) -> None:
     if synthesis.fallbacks:
         reasons = "; ".join(dict.fromkeys(f.reason for f in synthesis.fallbacks))
         moved = ", ".join(f"{f.segment + 1} ({f.preset} -> {f.fallback})" for f in synthesis.fallbacks)
-        typer.echo(f"Warning: {len(synthesis.fallbacks)} segments used a fallback voice: {moved}. Why: {reasons[:500]}", err=True)
+        _say(f"Warning: {len(synthesis.fallbacks)} segments used a fallback voice: {moved}. Why: {reasons[:500]}", err=True)
 
 
 @contextmanager
@@ -345,12 +372,12 @@ def voices(
         from .engines.edge import chinese_voices
 
         for voice in chinese_voices():
-            typer.echo(f"{voice['ShortName']:<32} {voice['Gender']:<7} {voice['Locale']:<7} {voice['FriendlyName']}")
+            _say(f"{voice['ShortName']:<32} {voice['Gender']:<7} {voice['Locale']:<7} {voice['FriendlyName']}")
         return
     for preset in list_presets(config.paths.voices_path):
         marker = "*" if preset.name == config.synthesis.voice else " "
         fallback = f" (fallback: {preset.fallback})" if preset.fallback else ""
-        typer.echo(f"{marker} {preset.name:<10} engine={preset.engine:<8} voice={preset.engine_voice:<22} {preset.description}{fallback}")
+        _say(f"{marker} {preset.name:<10} engine={preset.engine:<8} voice={preset.engine_voice:<22} {preset.description}{fallback}")
 
 
 def main() -> None:

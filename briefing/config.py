@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .text import clean_text
 
 CONFIG_FILE = "briefing.toml"
 BASE_URL_RE = re.compile(r"^https?://[^/\s]+")  # http(s)://host[:port][/path]
@@ -72,7 +73,9 @@ class WordingConfig:
     chars_per_second: float = CHARS_PER_SECOND
     """Speaking rate used to turn seconds into characters (the offline voice measures 4.6)."""
     max_stories: int = 0
-    """Read at most this many stories (0: all)."""
+    """Read at most this many stories (0: all); the rest are named in a warning."""
+    max_minutes: float = 60.0
+    """Leave out the last stories when the episode would run longer than this (0: no limit)."""
     intro: str = "欢迎收听{programme}。今天是{date}，{weekday}。本期共有{count}条新闻。"
     """Intro wording; {programme}, {date}, {weekday} and {count} are filled in."""
     rundown: str = "主要内容有："
@@ -92,6 +95,7 @@ class WordingConfig:
         _check_range("story_seconds", self.story_seconds, 1, 600)
         _check_range("chars_per_second", self.chars_per_second, 1, 12)
         _check_range("max_stories", self.max_stories, 0, 1000)
+        _check_range("max_minutes", self.max_minutes, 0, 600)
         _check_template("intro", self.intro, {"programme", "date", "weekday", "count"})
         _check_template("outro", self.outro, {"programme"})
         if not self.transitions:
@@ -283,6 +287,10 @@ def _typed(kind: type, given: dict[str, Any], source: str) -> dict[str, Any]:
             raise ConfigError(f"'{name}' must be {type(default).__name__}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"'{name}' must be a finite number, got {value!r}")
+        if isinstance(value, str):
+            value = clean_text(value)  # nothing invisible reaches the feed, the page or the tags
+        elif isinstance(value, tuple):
+            value = tuple(clean_text(item) for item in value)
         typed[name] = value
     return typed
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .files import write_atomically
+from .text import clean_text
 
 EPISODE_FILE = "episode.json"
 AUDIO_FILE = "episode.mp3"
@@ -102,13 +103,16 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        """Raises ValueError when `data` is not a manifest this version can read."""
+        """Raises ValueError when `data` is not a manifest this version can read. Text is cleaned of
+        control characters on the way in, so an episode written before briefing cleaned its input
+        is repaired for the feed and the page instead of breaking them."""
+        data = _cleaned(data)
         try:
             version = int(data.get("version", 0))  # version 0: written before the field existed, same shape
             if version > MANIFEST_VERSION:
                 raise ValueError(f"manifest version {version} is newer than this briefing reads ({MANIFEST_VERSION})")
             audio, loudness = data["audio"], data.get("loudness", {})
-            return cls(
+            manifest = cls(
                 number=int(data["number"]),
                 guid=str(data.get("guid") or ""),
                 published=str(data.get("published") or data.get("created") or ""),
@@ -133,6 +137,9 @@ class Manifest:
                 created=str(data.get("created", "")),
                 version=MANIFEST_VERSION,
             )
+            dt.date.fromisoformat(manifest.date)
+            manifest.published_time  # noqa: B018  (parses, or raises ValueError)
+            return manifest
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not an episode manifest ({exc!r})") from None
 
@@ -147,6 +154,16 @@ class PublishedEpisode:
     @property
     def date(self) -> str:
         return self.manifest.date
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    return value
 
 
 def read_manifest(folder: Path) -> Manifest | None:

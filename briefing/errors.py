@@ -5,6 +5,10 @@ class BriefingError(Exception):
     """Anything the user can act on; the CLI prints it as one `Error:` line."""
 
 
+class UsageError(BriefingError, ValueError):
+    """A command-line choice names something that does not exist (a voice preset, an engine): exit code 2."""
+
+
 class InputError(BriefingError, ValueError):
     """An input page cannot be read or holds no article."""
 

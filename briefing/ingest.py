@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .text import CJK, HAN, to_chinese_punctuation
+from .text import CJK, HAN, clean_text, has_cjk, to_chinese_punctuation
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 
@@ -81,20 +81,26 @@ class _Draft:
 
 
 def decode_page(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM) or GB18030/GBK; anything else is an InputError."""
+    """Decode UTF-8 (with or without BOM) or GB18030/GBK, without control or invisible characters;
+    anything else is an InputError that says what is wrong."""
     if not data.strip():
         raise InputError(f"{name}: the file is empty")
-    if b"\x00" in data or _control_byte_ratio(data) > 0.05:
+    if b"\x00" in data:
         raise InputError(f"{name}: this is a binary file, not page text (expected UTF-8 or GBK text)")
     try:
-        text = data.decode("utf-8-sig")
-        if _looks_like_text(text):
-            return text
+        text = clean_text(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass
+    else:  # valid UTF-8: whatever invisible characters it held are gone
+        if not text.strip():
+            raise InputError(f"{name}: the file holds only control or invisible characters, no text")
+        if _looks_like_text(text):
+            return text
+    if _control_byte_ratio(data) > 0.05:
+        raise InputError(f"{name}: this is a binary file, not page text (expected UTF-8 or GBK text)")
     try:
-        text = data.decode("gb18030")
-        if _looks_like_text(text) and _mostly_common_hanzi(text):
+        text = clean_text(data.decode("gb18030"))
+        if text.strip() and _looks_like_text(text) and _mostly_common_hanzi(text):
             return text
     except UnicodeDecodeError:
         pass
@@ -135,29 +141,39 @@ def read_articles(path: Path, source: str = "") -> list[Article]:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     text = decode_page(data, str(path))
+    if not has_cjk(text):
+        raise InputError(f"{path}: no Chinese text; briefing reads Chinese news, and this would be spelled out letter by letter")
     articles = parse_page(text, source=source or path.stem)
     if not articles:
         raise InputError(f"{path}: no recognisable article (expected '#' headline lines or a title and paragraphs)")
     return articles
 
 
-def expand_inputs(paths: list[Path]) -> list[Path]:
-    """Replace each folder by the text and Markdown files inside it, in name order."""
+def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Replace each folder by the text and Markdown files inside it, in name order. A link inside a
+    folder that leads out of it is not followed (a page folder must not publish /etc/shadow): it is
+    reported, with a folder that holds no page, in the second list."""
     files: list[Path] = []
+    problems: list[str] = []
     for path in paths:
-        if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
-            if not inside:
-                raise InputError(f"{path}: the folder holds no .txt or .md file")
-            files.extend(inside)
-        else:
+        if not path.is_dir():
             files.append(path)
-    return files
+            continue
+        folder = path.resolve()
+        inside = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+        for page in inside:
+            if page.is_symlink() and not page.resolve().is_relative_to(folder):
+                problems.append(f"{page}: not read, it is a link to a file outside {path}")
+            else:
+                files.append(page)
+        if not inside:
+            problems.append(f"{path}: the folder holds no .txt or .md file")
+    return files, problems
 
 
 def parse_page(text: str, source: str = "") -> list[Article]:
     """Split page text into articles. Text with no '#' lines is read as one article."""
-    lines = [to_chinese_punctuation(line.strip()) for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [to_chinese_punctuation(line.strip()) for line in clean_text(text).replace("\r\n", "\n").split("\n")]
     page_date = _find_page_date(lines)
     if not any(line.startswith("#") for line in lines):
         return _parse_single_article(lines, source, page_date)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .pinyin import characters_for
-from .text import CJK, SPOKEN_PUNCTUATION, to_chinese_punctuation
+from .text import CJK, SPOKEN_PUNCTUATION, clean_text, to_chinese_punctuation
 
 DIGIT_NAMES = "零一二三四五六七八九"
 # Digits read one by one in codes, rooms and bus numbers use 幺 for 1, as announcers do.
@@ -121,7 +121,7 @@ def to_spoken(text: str, lexicon: Lexicon | None = None, latin: bool = False) ->
     """
     text = _prepare(text)
     text = _apply_news_rules(text)
-    text = _wetext_normalizer().normalize(text) if re.search(r"[0-9%‰℃°]", text) else text
+    text = "".join(_wetext_normalizer().normalize(piece) if _NEEDS_WETEXT_RE.search(piece) else piece for piece in _pieces(text))
     text = _after_wetext(text)
     if lexicon is not None:
         text = lexicon.apply(text)
@@ -153,6 +153,22 @@ def read_code(digits: str) -> str:
     return "".join(CODE_DIGIT_NAMES[int(digit)] for digit in digits)
 
 
+_NEEDS_WETEXT_RE = re.compile(r"[0-9%‰℃°]")
+# wetext's tagger takes more than linear time in the length of its input, so long text goes to it in
+# pieces of about this many characters, cut between two Chinese characters (never inside a number).
+WETEXT_PIECE = 100
+_PIECE_BOUNDARY_RE = re.compile(f"(?<=[{CJK}{SPOKEN_PUNCTUATION}])(?=[{CJK}])")
+
+
+def _pieces(text: str) -> list[str]:
+    pieces, start = [], 0
+    for boundary in _PIECE_BOUNDARY_RE.finditer(text):
+        if boundary.start() - start >= WETEXT_PIECE:
+            pieces.append(text[start : boundary.start()])
+            start = boundary.start()
+    return [*pieces, text[start:]]
+
+
 @lru_cache(maxsize=1)
 def _wetext_normalizer():
     from wetext import Normalizer
@@ -161,7 +177,7 @@ def _wetext_normalizer():
 
 
 def _prepare(text: str) -> str:
-    text = "".join(_fold_full_width(ch) for ch in text)
+    text = "".join(_fold_full_width(ch) for ch in clean_text(text))
     text = to_chinese_punctuation(text)
     text = text.replace("\u3000", " ")
     # A space between Chinese words (headline halves) is a pause.
@@ -180,10 +196,18 @@ _RANGE_LINK = rf"\s*(?:[{_DASH}]{{1,2}}|至)\s*"
 _NUMBER = r"\d+(?:\.\d+)?"
 
 
+# Every quantifier is bounded: unbounded ones rescan a long run of letters from each position (quadratic).
 _URL_RE = re.compile(
-    r"(?:https?://|www\.)[\w./?=&%#~+-]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|gov|edu)(?:\.cn)?(?:/[\w./?=&%#~+-]*)?",
+    r"(?:https?://|www\.)[\w./?=&%#~+-]{1,300}"
+    r"|(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
+    r"|(?<![\w-])[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.(?:com|cn|net|org|gov|edu)(?:\.cn)?(?:/[\w./?=&%#~+-]{0,300})?",
     re.ASCII,
 )
+# A run of letters, digits and symbols this long is no word or number a newsreader says (a code,
+# a hash, base64): it is said as 一串字符 instead of letter by letter.
+LONG_RUN_CHARS = 24
+_LONG_RUN_RE = re.compile(rf"[A-Za-z0-9+/=_#&%~.:;,-]{{{LONG_RUN_CHARS + 1},}}")
+LONG_RUN_SPOKEN = "一串字符"
 
 
 # Currency symbols before an amount, and what a newsreader says after it: '$1.5万' -> '1.5万美元'.
@@ -219,6 +243,7 @@ _DOTTED_DATE_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})([·./])(1[0-2]|0?[1-9]
 def _apply_news_rules(text: str) -> str:
     # Web and mail addresses are not read on air; the show notes carry them.
     text = _URL_RE.sub("", text)
+    text = _LONG_RUN_RE.sub(_long_run, text)
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # thousands separators
     text = _DOTTED_DATE_RE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", text)
     text = _CURRENCY_RE.sub(lambda m: f"{m.group(2)}{m.group(3) or ''}{CURRENCIES[m.group(1)]}", text)
@@ -245,6 +270,10 @@ def _apply_news_rules(text: str) -> str:
     text = re.sub(rf"({_NUMBER})‰", r"千分之\1", text)
     # Number ranges before a unit or a Chinese word: '3-5天' -> '3到5天'
     text = re.sub(rf"(?<![\d.])({_NUMBER}){_RANGE_LINK}({_NUMBER})(?=[{CJK}%℃]|[a-zA-Z]+\b)", r"\1到\2", text)
+    # Powers and comparisons, which wetext drops: '10^9' -> 10的9次方, '2³' -> 2的3次方, '≠' -> 不等于.
+    text = re.sub(r"(?<=\d)\s*\^\s*((?:负|-)?\d+)", lambda m: f"的{m.group(1).replace('-', '负')}次方", text)
+    text = re.sub(r"(?<=\d)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)(?![A-Za-z])", lambda m: f"的{m.group(1).translate(_SUPERSCRIPT_DIGITS)}次方", text)
+    text = re.sub("[≠≈≤≥<>]", lambda m: _COMPARISONS[m.group()], text)
     # Squared and cubed units wetext does not know in every spelling.
     text = text.replace("㎡", "平方米").replace("m²", "平方米").replace("m2", "平方米").replace("km²", "平方公里")
     text = text.replace("m³", "立方米").replace("㎞", "公里")
@@ -256,6 +285,14 @@ def _apply_news_rules(text: str) -> str:
     return _read_asides_and_marks(text)
 
 
+def _long_run(match: re.Match[str]) -> str:
+    run = match.group()
+    # A long number with its separators ('1,234,567,890.5') is still read as a number.
+    return run if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?|\d+\.\d+", run) and len(run) <= 40 else LONG_RUN_SPOKEN
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_COMPARISONS = {"≠": "不等于", "≈": "约等于", "≤": "小于等于", "≥": "大于等于", "<": "小于", ">": "大于"}
 _SMALL_UNITS = {"mg": "毫克", "μg": "微克", "ug": "微克", "g": "克", "ml": "毫升", "mL": "毫升", "L": "升"}
 
 

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +32,8 @@ from .episode import (
     write_manifest,
     write_transcripts,
 )
-from .errors import InputError, OutputError
-from .files import describe_write_error, write_atomically
+from .errors import ConfigError, EngineUnavailableError, InputError, OutputError, UsageError
+from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, write_atomically
 from .ingest import Article, expand_inputs, read_articles
 from .normalize import Lexicon, to_spoken
 from .pinyin import dictionary_readings, spoken_syllables
@@ -42,6 +41,7 @@ from .publish import publish
 from .script import Script, build_script, read_script, write_script
 from .summarize import SummaryTarget, summarize
 from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
+from .text import has_cjk
 from .voices import VoicePreset, fallback_chain, find_preset, preset_for_engine
 
 
@@ -80,23 +80,21 @@ class DailyResult:
     reused: Manifest | None
     feed: Path
     problems: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # what the script left out, and why
 
 
 @dataclass(frozen=True)
 class ReviewScript:
     path: Path
     problems: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def ingest_pages(paths: list[Path], require_articles: bool = False) -> Ingested:
     """Read every input; a bad one is reported and the rest are still used. With
     `require_articles`, no article at all is an InputError listing every problem."""
     articles: list[Article] = []
-    problems: list[str] = []
-    try:
-        files = expand_inputs(paths)
-    except InputError as exc:
-        files, problems = [], [str(exc)]
+    files, problems = expand_inputs(paths)
     for path in files:
         try:
             articles.extend(read_articles(path))
@@ -112,10 +110,17 @@ def with_voice_choices(
 ) -> Config:
     """`config` with a command line's choices: `engine` alone picks that engine's preset for every
     segment; `voice` and `host_voice` name presets; `strict` turns fallbacks off."""
-    if engine and not voice:
-        default_voice = engine_class(engine, must_be_available=False).default_voice
-        voice = preset_for_engine(engine, config.paths.voices_path, default_voice).name
-        host_voice = host_voice or voice
+    voices_dir = config.paths.voices_path
+    try:
+        if engine and not voice:
+            default_voice = engine_class(engine, must_be_available=False).default_voice
+            voice = preset_for_engine(engine, voices_dir, default_voice).name
+            host_voice = host_voice or voice
+        for name in (voice, host_voice):
+            if name:
+                find_preset(name, voices_dir)
+    except (ConfigError, EngineUnavailableError) as exc:
+        raise UsageError(str(exc)) from None
     return config.with_synthesis(
         voice=voice or config.synthesis.voice,
         host_voice=host_voice or config.synthesis.host_voice,
@@ -137,12 +142,16 @@ def daily(
     day = date or today(config)
     out_root = out_root or config.paths.output_path
     fingerprint = inputs_fingerprint(ingested.articles, config, day)
-    reused = finished_episode(out_root, day, fingerprint)
-    episode = None
-    if reused is None:
-        episode = make_episode(make_script(ingested.articles, config, day), config, out_root, progress, fingerprint)
-    feed = publish(out_root, config, base_url)
-    return DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems)
+    with output_lock(out_root):
+        remove_stale_staging(out_root)
+        reused = finished_episode(out_root, day, fingerprint)
+        episode: Episode | None = None
+        warnings: tuple[str, ...] = ()
+        if reused is None:
+            planned = plan_script(ingested.articles, config, day)
+            episode, warnings = make_episode(planned.script, config, out_root, progress, fingerprint), planned.warnings
+        feed = publish(out_root, config, base_url)
+    return DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems, warnings)
 
 
 def episode_from_script(
@@ -150,8 +159,11 @@ def episode_from_script(
 ) -> Episode:
     """Make the episode from a reviewed script.json (only edited segments are synthesized again), then the feed."""
     out_root = out_root or config.paths.output_path
-    episode = make_episode(read_script(script_file, load_lexicon(config)), config, out_root, progress)
-    publish(out_root, config)
+    script = read_script(script_file, load_lexicon(config))
+    with output_lock(out_root):
+        remove_stale_staging(out_root)
+        episode = make_episode(script, config, out_root, progress)
+        publish(out_root, config)
     return episode
 
 
@@ -159,8 +171,9 @@ def write_review_script(pages: list[Path], config: Config, date: dt.date | None 
     """script.json and script.md for page files, to review and edit before `episode_from_script`."""
     ingested = ingest_pages(pages, require_articles=True)
     day = date or today(config)
-    made = make_script(ingested.articles, config, day)
-    return ReviewScript(write_script(made, folder or config.paths.output_path / day.isoformat()), ingested.problems)
+    planned = plan_script(ingested.articles, config, day)
+    path = write_script(planned.script, folder or config.paths.output_path / day.isoformat())
+    return ReviewScript(path, ingested.problems, planned.warnings)
 
 
 def load_lexicon(config: Config) -> Lexicon | None:
@@ -176,18 +189,67 @@ def pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[str
     return spoken_syllables(to_spoken(text, lexicon))
 
 
+@dataclass(frozen=True)
+class PlannedScript:
+    script: Script
+    warnings: tuple[str, ...]  # what was left out, and why
+
+
+# What each story adds besides its summary (transition, title, pauses, the chime), in seconds.
+STORY_FRAME_SECONDS = 5.0
+# Below this share of Chinese characters a story is not read: the voice would spell it letter by letter.
+MIN_CHINESE_SHARE = 0.5
+
+
+def plan_script(articles: tuple[Article, ...], config: Config, date: dt.date) -> PlannedScript:
+    """The script for `articles`, keeping to `max_stories` and `max_minutes` and leaving out stories
+    that are mostly not Chinese; each thing left out is said in a warning."""
+    wording = config.wording
+    target = SummaryTarget(wording.story_seconds, wording.chars_per_second)
+    warnings: list[str] = []
+    chinese = [_chinese_share(a.title + a.body) >= MIN_CHINESE_SHARE for a in articles]
+    if not all(chinese):
+        foreign = [a for a, ok in zip(articles, chinese) if not ok]
+        warnings.append(f"left out {len(foreign)} stories that are mostly not Chinese: {_titles(foreign)}")
+    candidates = [a for a, ok in zip(articles, chinese) if ok]
+    if wording.max_stories and len(candidates) > wording.max_stories:
+        warnings.append(
+            f"left out {len(candidates) - wording.max_stories} stories over max_stories = {wording.max_stories}: "
+            f"{_titles(candidates[wording.max_stories :])}"
+        )
+        candidates = candidates[: wording.max_stories]
+    kept: list[Article] = []
+    summaries = []
+    seconds = 0.0
+    for n, article in enumerate(candidates):
+        summary = summarize(article, target)
+        seconds += len(summary.text) / wording.chars_per_second + STORY_FRAME_SECONDS
+        if wording.max_minutes and kept and seconds > wording.max_minutes * 60:
+            warnings.append(
+                f"left out {len(candidates) - n} stories to keep the episode under max_minutes = {wording.max_minutes:g}: "
+                f"{_titles(candidates[n:])}"
+            )
+            break
+        kept.append(article)
+        summaries.append(summary)
+    if not kept:
+        raise InputError("no story left to read: " + "; ".join(warnings))
+    script = build_script(summaries, date, config, load_lexicon(config), kickers=[a.kicker for a in kept], sources=[a.source for a in kept])
+    return PlannedScript(script, tuple(warnings))
+
+
 def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) -> Script:
-    if config.wording.max_stories:
-        articles = articles[: config.wording.max_stories]
-    target = SummaryTarget(config.wording.story_seconds, config.wording.chars_per_second)
-    return build_script(
-        [summarize(article, target) for article in articles],
-        date,
-        config,
-        load_lexicon(config),
-        kickers=[article.kicker for article in articles],
-        sources=[article.source for article in articles],
-    )
+    return plan_script(articles, config, date).script
+
+
+def _chinese_share(text: str) -> float:
+    letters = [ch for ch in text if ch.isalnum()]
+    return sum(1 for ch in letters if has_cjk(ch)) / len(letters) if letters else 0.0
+
+
+def _titles(articles: list[Article], shown: int = 5) -> str:
+    titles = "；".join(f"《{a.title}》" for a in articles[:shown])
+    return titles + (f" and {len(articles) - shown} more" if len(articles) > shown else "")
 
 
 def preset_chains(script: Script, config: Config) -> list[tuple[VoicePreset, ...]]:
@@ -244,7 +306,8 @@ def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> Manifes
 def make_episode(
     script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None, fingerprint: str = ""
 ) -> Episode:
-    """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete."""
+    """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete.
+    The caller holds the output folder's lock (`files.output_lock`), as `daily` does."""
     synthesis = synthesize_segments(
         list(script.segments), preset_chains(script, config), SegmentCache(config.paths.cache_path), synthesis_settings(config), progress
     )
@@ -253,11 +316,7 @@ def make_episode(
     number = episode_number(out_root, final_dir)
     previous = read_manifest(final_dir)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    try:
-        out_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{script.date.isoformat()}-", dir=out_root))
-    except OSError as exc:
-        raise OutputError(describe_write_error(out_root, exc)) from None
+    staging = make_staging_folder(out_root, script.date.isoformat())
     try:
         write_script(script, staging)
         mp3 = staging / AUDIO_FILE

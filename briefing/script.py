@@ -14,7 +14,7 @@ from .errors import ScriptError
 from .files import write_atomically
 from .normalize import Lexicon, to_spoken
 from .summarize import Summary
-from .text import split_clauses, split_sentences, strip_marks
+from .text import clean_text, split_clauses, split_sentences, strip_marks
 
 # The offline engine's frontend handles at most this many characters well in one call.
 MAX_SPOKEN_CHARS = 60
@@ -237,35 +237,54 @@ def script_markdown(script: Script) -> str:
 
 
 def read_script(path: Path, lexicon: Lexicon | None = None) -> Script:
-    """Load a script.json, possibly edited: a segment with an empty `spoken` is normalized anew."""
+    """Load a script.json, possibly edited: a segment with an empty `spoken` is normalized anew.
+
+    Everything is checked before any work is done: each segment's story exists, each has something
+    to say within the length an engine takes, and there is at least one story segment."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ScriptError(f"{path}: cannot read the script ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScriptError(f"{path}: the script is not UTF-8 text; save it as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise ScriptError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     try:
         stories = tuple(
             Story(
                 index=int(s["index"]),
-                title=str(s["title"]),
-                summary=str(s.get("summary", "")),
-                kicker=str(s.get("kicker", "")),
-                byline=str(s.get("byline", "")),
-                source=str(s.get("source", "")),
+                title=clean_text(str(s["title"])),
+                summary=clean_text(str(s.get("summary", ""))),
+                kicker=clean_text(str(s.get("kicker", ""))),
+                byline=clean_text(str(s.get("byline", ""))),
+                source=clean_text(str(s.get("source", ""))),
             )
             for s in data["stories"]
         )
+        indices = {story.index for story in stories}
         segments = []
         for n, s in enumerate(data["segments"], start=1):
-            spoken = str(s.get("spoken") or "") or to_spoken(str(s["text"]), lexicon)
+            text = clean_text(str(s["text"]))
+            spoken = clean_text(str(s.get("spoken") or "")) or to_spoken(text, lexicon)
+            story = s["story"]
+            if story is not None and (not isinstance(story, int) or story not in indices):
+                raise ScriptError(
+                    f"{path}: segment {n} belongs to story {story!r}, which the script does not have (stories: {sorted(indices)})"
+                )
+            if not strip_marks(spoken):
+                raise ScriptError(f"{path}: segment {n} has nothing to say; give it text or remove it")
             if len(spoken) > MAX_SPOKEN_CHARS * 2:
                 raise ScriptError(f"{path}: segment {n} has {len(spoken)} spoken characters; split it below {MAX_SPOKEN_CHARS}")
-            segments.append(
-                Segment(story=s["story"], role=Role(s["role"]), text=str(s["text"]), spoken=spoken, pause=Pause(s.get("pause", "sentence")))
-            )
-        return Script(programme=str(data["programme"]), date=dt.date.fromisoformat(data["date"]), stories=stories, segments=tuple(segments))
-    except (KeyError, TypeError, ValueError) as exc:
+            segments.append(Segment(story=story, role=Role(s["role"]), text=text, spoken=spoken, pause=Pause(s.get("pause", "sentence"))))
+        if not any(segment.story is not None for segment in segments):
+            raise ScriptError(f"{path}: the script has no story segment; there is nothing to publish")
+        return Script(
+            programme=clean_text(str(data["programme"])),
+            date=dt.date.fromisoformat(data["date"]),
+            stories=stories,
+            segments=tuple(segments),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, ScriptError):
             raise
         raise ScriptError(f"{path}: not a briefing script ({type(exc).__name__}: {exc})") from None

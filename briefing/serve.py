@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -12,6 +14,7 @@ from aiohttp import web
 
 from .config import Config
 from .errors import ConfigError, OutputError
+from .text import printable
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -24,6 +27,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
 }
+_EMPTY_SUFFIX_RANGE = re.compile(r"^\s*bytes\s*=\s*-0+\s*$")
 # Files that change in place: clients must ask again rather than trust a cached copy.
 ALWAYS_REVALIDATE = {".xml", ".html"}
 CORS = {
@@ -44,6 +48,8 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
 
     async def serve_file(request: web.Request) -> web.StreamResponse:
         path = resolve_inside(base, request.match_info["path"] or "index.html")
+        if _EMPTY_SUFFIX_RANGE.match(request.headers.get("Range", "")):  # "the last 0 bytes": nothing to send (RFC 9110)
+            raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{path.stat().st_size}", **CORS})
         headers = {"Content-Type": CONTENT_TYPES[path.suffix.lower()], **CORS}
         if path.suffix.lower() in ALWAYS_REVALIDATE:
             headers["Cache-Control"] = "no-cache"
@@ -52,24 +58,21 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
     async def preflight(request: web.Request) -> web.Response:
         return web.Response(status=204, headers={**CORS, "Access-Control-Max-Age": "86400"})
 
-    @web.middleware
-    async def access_log(request: web.Request, handler):
-        status = 500
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            if log:
-                log(
-                    f"{request.remote} {request.method} {request.path_qs} {status} {request.headers.get('Range', '-')} "
-                    f"{request.headers.get('User-Agent', '-')}"
-                )
+    async def access_log(request: web.Request, response: web.StreamResponse) -> None:
+        # Sent just before the headers, when FileResponse has settled on 200, 206, 304 or 416.
+        if log:
+            fields = (
+                request.remote,
+                request.method,
+                request.path_qs,
+                response.status,
+                request.headers.get("Range", "-"),
+                request.headers.get("User-Agent", "-"),
+            )
+            log(printable(" ".join(str(field) for field in fields)))
 
-    app = web.Application(middlewares=[access_log] if log else [])
+    app = web.Application()
+    app.on_response_prepare.append(access_log)
     app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
     app.router.add_route("OPTIONS", "/{path:.*}", preflight)
     return app
@@ -119,8 +122,25 @@ def public_base_url(host: str, port: int) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
+class _OneLine(logging.Handler):
+    """aiohttp reports a malformed request with a traceback; a client could flood stderr with them.
+    This turns each into one line (when logging), else drops it."""
+
+    def __init__(self, log: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.log:
+            error = record.exc_info[1] if record.exc_info else None
+            reason = " ".join(line.strip() for line in str(error).strip().splitlines()[:2]) if error else ""
+            self.log(printable(f"{record.getMessage()}: {reason}" if reason else record.getMessage()))
+
+
 def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Callable[[str], None] | None = None) -> None:
     """Serve until interrupted; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
+    server_log = logging.getLogger("aiohttp.server")
+    server_log.handlers, server_log.propagate = [_OneLine(log)], False
 
     async def main() -> None:
         runner = web.AppRunner(make_app(root, log), access_log=None)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .ingest import Article
-from .text import split_sentences
+from .text import split_clauses, split_sentences
 
 # Mandarin news voices say about 4 to 5 characters a second; the offline voice measures 4.6.
 DEFAULT_CHARS_PER_SECOND = 4.6
@@ -65,7 +65,39 @@ def summarize(article: Article, target: SummaryTarget = SummaryTarget()) -> Summ
         chosen = list(range(len(sentences)))
     else:
         chosen = _keep_what_listeners_can_follow(sentences, _select(sentences, target.chars), target.chars)
-    return Summary(title=article.title, sentences=tuple(sentences[i] for i in chosen), byline=article.byline)
+    return Summary(title=article.title, sentences=_within(tuple(sentences[i] for i in chosen), target.chars), byline=article.byline)
+
+
+# A summary may run this much over its target before it is cut; a cut clause is at least this long.
+_OVERRUN = 1.25
+_MIN_CUT = 12
+
+
+def _within(sentences: tuple[str, ...], budget: int) -> tuple[str, ...]:
+    """`sentences` cut to the budget whatever the input: at a clause, else at characters. Sentence
+    choice keeps to the budget; only text with few or no full stops (a long unpunctuated story,
+    OCR that lost its marks) reaches a cut here."""
+    if sum(map(len, sentences)) <= budget * _OVERRUN:
+        return sentences
+    kept: list[str] = []
+    room = budget
+    for sentence in sentences:
+        if len(sentence) <= room:
+            kept.append(sentence)
+            room -= len(sentence)
+            continue
+        clauses = split_clauses(sentence)
+        cut = ""
+        for clause in clauses:
+            if len(cut) + len(clause) > room:
+                break
+            cut += clause
+        if len(cut) < _MIN_CUT and not kept:
+            cut = sentence[:room]  # one endless clause: cut between characters
+        if len(cut) >= _MIN_CUT or not kept:
+            kept.append(cut.rstrip("，、；：,;: ") + "。")
+        break
+    return tuple(kept)
 
 
 # A sentence that opens with one of these leans on the sentence before it.

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 import wave
 from collections import Counter
 from collections.abc import Callable
@@ -53,7 +54,8 @@ class SynthesisReport:
 class SegmentCache:
     """Audio per (engine, engine version, engine voice, prosody, spoken text), one WAV file each.
 
-    Entries are written atomically as soon as a segment is made, so a killed run resumes.
+    Entries are written atomically as soon as a segment is made, so a killed run resumes. Each is
+    checked on reading: one shorter than its WAV header says is made again, never stitched in.
     """
 
     def __init__(self, root: Path) -> None:
@@ -71,10 +73,13 @@ class SegmentCache:
         path = self.path(key)
         try:
             with wave.open(str(path), "rb") as reader:
+                expected = reader.getnframes() * reader.getsampwidth() * reader.getnchannels()
                 frames = reader.readframes(reader.getnframes())
                 rate = reader.getframerate()
         except (OSError, EOFError, wave.Error):
             return None  # missing or damaged: make it again
+        if not frames or len(frames) != expected:
+            return None  # cut short (a full disk, a copy that stopped): its header says how long it was
         words_path = path.with_suffix(".words.json")
         words: tuple[WordBoundary, ...] = ()
         if words_path.exists():
@@ -218,7 +223,10 @@ def local_executor(engine: type[Engine], jobs: int, settings: SynthesisSettings)
         return InThisProcess()
     # 'spawn': the engines hold native threads that do not survive a fork.
     return ProcessPoolExecutor(
-        max_workers=min(settings.workers or os.cpu_count() or 1, jobs), mp_context=multiprocessing.get_context("spawn")
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+        max_workers=min(settings.workers or os.cpu_count() or 1, jobs),
+        mp_context=multiprocessing.get_context("spawn"),
     )
 
 
@@ -290,6 +298,18 @@ class InThisProcess(Executor):
         except Exception as exc:  # handed to the caller through the future, as a pool does
             future.set_exception(exc)
         return future
+
+
+def exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """In a pool worker: exit as soon as the process that started it is gone. A parent killed with
+    SIGKILL cannot shut its pool down, and its workers would otherwise wait on a pipe forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,23 @@ SPOKEN_PUNCTUATION = CLAUSE_MARKS
 _HAN_RE = re.compile(f"[{HAN}]")
 _CJK_RE = re.compile(f"[{CJK}]")
 _SENTENCE_RE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）]*|$)")
+# Characters that carry no text and break XML, HTML, ID3 or a terminal: C0 and C1 controls (but
+# tab, newline and carriage return), zero-width and direction marks, byte-order marks, lone
+# surrogates and the non-characters U+FFFE and U+FFFF.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+_TERMINAL_UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without invisible and control characters (see _INVISIBLE_RE); what is left is XML-safe."""
+    return _INVISIBLE_RE.sub("", text)
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: control characters shown as escapes (ESC as \\x1b), never sent."""
+    return _TERMINAL_UNSAFE_RE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 def is_han(char: str) -> bool:

@@ -85,9 +85,9 @@ def test_bad_config_is_named(tmp_path: Path):
 
 def test_unknown_voice_and_engine_are_clear_errors(tmp_path: Path):
     result = runner.invoke(app, ["daily", str(EXAMPLE_PAGE), "--voice", "nobody", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "Unknown voice preset 'nobody'" in result.output
+    assert result.exit_code == 2 and "Unknown voice preset 'nobody'" in result.output  # a usage error
     result = runner.invoke(app, ["daily", str(EXAMPLE_PAGE), "--engine", "nosuch", "--out", str(tmp_path)])
-    assert result.exit_code == 1 and "Unknown engine 'nosuch': expected one of edge, offline" in result.output
+    assert result.exit_code == 2 and "Unknown engine 'nosuch': expected one of edge, offline" in result.output
 
 
 def test_voices_lists_the_offline_preset():
