@@ -155,9 +155,10 @@ def read_code(digits: str) -> str:
 
 _NEEDS_WETEXT_RE = re.compile(r"[0-9%‰℃°]")
 # wetext's tagger takes more than linear time in the length of its input, so long text goes to it in
-# pieces of about this many characters, cut between two Chinese characters (never inside a number).
+# pieces of about this many characters, cut after a pause or between two Chinese characters (never
+# inside a number).
 WETEXT_PIECE = 100
-_PIECE_BOUNDARY_RE = re.compile(f"(?<=[{CJK}{SPOKEN_PUNCTUATION}])(?=[{CJK}])")
+_PIECE_BOUNDARY_RE = re.compile(f"(?<=[{SPOKEN_PUNCTUATION}])|(?<=[{CJK}])(?=[{CJK}])")
 
 
 def _pieces(text: str) -> list[str]:

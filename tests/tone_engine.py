@@ -2,7 +2,8 @@
 
 It registers itself as `tone` when imported. A preset's engine voice picks its behaviour:
 a frequency in Hz ("440"), "broken" (every segment fails after 20 ms, like a slow failing service),
-or "silent" (returns silence, which the synthesize stage must reject). A text containing 坏 always fails.
+"silent" (returns silence, which the synthesize stage must reject) or "slow" (half a second a
+segment, time enough to kill a run). A text containing 坏 always fails.
 """
 
 from __future__ import annotations
@@ -41,15 +42,16 @@ class ToneEngine:
         return {}
 
     def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
-        if preset.engine_voice == "broken":
-            time.sleep(0.02)
+        if preset.engine_voice in ("broken", "slow"):
+            time.sleep(0.02 if preset.engine_voice == "broken" else 0.5)
         if preset.engine_voice == "broken" or "坏" in spoken_text:
             raise SynthesisError(f"the tone engine refuses {spoken_text[:10]!r}")
         pieces, words, position = [], [], 0.0
         for clause in split_clauses(spoken_text):
             seconds = count_han(clause) * SECONDS_PER_CHARACTER / preset.rate_factor
             t = np.arange(int(seconds * self.sample_rate)) / self.sample_rate
-            loudness, hertz = (0.0, 440.0) if preset.engine_voice == "silent" else (0.3, float(preset.engine_voice or 440))
+            loudness = 0.0 if preset.engine_voice == "silent" else 0.3
+            hertz = float(preset.engine_voice) if preset.engine_voice.isdigit() else 440.0
             pieces.append((loudness * np.sin(2 * np.pi * hertz * t)).astype(np.float32))
             words.append(WordBoundary(round(position, 3), round(seconds, 3), strip_marks(clause)))
             position += seconds
