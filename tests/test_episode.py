@@ -19,6 +19,7 @@ from briefing.assemble import PAUSE_SECONDS, TARGET_LUFS
 from briefing.config import Config
 from briefing.engines.offline import OfflineEngine
 from briefing.errors import OutputError, SynthesisError
+from briefing.files import LOCK_FILE
 from briefing.measure import decode, measure_loudness
 from briefing.pipeline import make_episode
 from briefing.script import read_script
@@ -42,7 +43,7 @@ def test_episode_folder_is_complete(episode_dir: Path):
     names = {p.name for p in episode_dir.iterdir()}
     assert names == {"episode.mp3", "episode.json", "script.json", "script.md", "chapters.json", "transcript.srt", "transcript.vtt"}
     assert (episode_dir.parent / "cover.png").exists()
-    assert not [p for p in episode_dir.parent.iterdir() if p.name.startswith(".")]
+    assert not [p for p in episode_dir.parent.iterdir() if p.name.startswith(".") and p.name != LOCK_FILE]
 
 
 def test_mp3_format_and_duration_match_the_script(episode_dir: Path, script):
@@ -173,7 +174,7 @@ def test_full_disk_keeps_the_previous_episode(episode_root: Path, tmp_path: Path
         make_episode(script, Config(), out)
     assert (out / EPISODE_DATE / "episode.mp3").read_bytes() == before
     assert (out / EPISODE_DATE / "episode.json").exists()
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != LOCK_FILE]
 
 
 def test_true_peak_limiting_holds_the_peaks_between_samples():
