@@ -171,7 +171,9 @@ def script(
 
 @app.command()
 def daily(
-    pages: list[Path] = PagesArgument,
+    pages: list[Path] | None = typer.Argument(
+        None, help="Page files or folders; without them, the [[sources]] in briefing.toml.", show_default=False
+    ),
     out: Path | None = typer.Option(None, "--out", help="Output root; the episode goes to OUT/<date>/ (default: output)."),
     date: dt.date | None = DateOption,
     engine: str | None = EngineOption,
@@ -182,13 +184,14 @@ def daily(
     play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
     config_path: Path | None = ConfigOption,
 ) -> None:
-    """Make today's episode from page files: script, audio, MP3 with chapters and transcripts; then the feed.
+    """Make today's episode from page files, or from the configured sources: script, audio, MP3 with
+    chapters and transcripts; then the feed.
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
     config = pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict)
     with _progress_bar() as progress:
-        result = pipeline.daily(pages, config, date, out, base_url or "", progress)
+        result = pipeline.daily(pages or [], config, date, out, base_url or "", progress)
     _warn(result.warnings)
     if result.episode is not None:
         _report_episode(result.episode)
@@ -198,6 +201,33 @@ def daily(
     if play_on:
         _play(out or config.paths.output_path, result.mp3.parent.name, play_on, config, base_url or "")
     _report_problems(result.problems)
+
+
+@app.command()
+def sources(
+    date: dt.date | None = DateOption,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of {source, title, url, published, status, detail}."),
+    out: Path | None = typer.Option(None, "--out", help="Output root whose told.sqlite says what earlier episodes told (default: output)."),
+    config_path: Path | None = ConfigOption,
+) -> None:
+    """Show what today's episode would take from the configured sources, without making it.
+
+    Each item is new, duplicate (of another item), told (by an earlier episode), old (another day) or error.
+
+    Example: briefing sources --date 2026-11-26
+    """
+    config = Config.load(config_path)
+    if not config.sources:
+        raise UsageError(f"no [[sources]] in {config_path or CONFIG_FILE}; see the README's Sources section")
+    choices = pipeline.gather(config, date or pipeline.today(config), out).choices
+    if as_json:
+        _say(json.dumps([c.to_dict() for c in choices], ensure_ascii=False, indent=2))
+    else:
+        for c in choices:
+            detail = f"  ({c.detail})" if c.detail else ""
+            _say(f"{c.status:<9} {c.source:<12} {c.title or '-'}  {c.url}{detail}")
+    if any(c.status == "error" for c in choices):
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command()

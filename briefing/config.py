@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
@@ -201,7 +202,78 @@ class PathsConfig:
         return Path(base) / "briefing"
 
 
-SECTIONS: dict[str, type] = {"wording": WordingConfig, "feed": FeedConfig, "synthesis": SynthesisConfig, "paths": PathsConfig}
+SOURCE_KINDS = ("rss", "web", "page", "jsonl")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One `[[sources]]` entry: where the day's stories come from."""
+
+    name: str = ""
+    """Shown in reports (default: the host or the file name)."""
+    url: str = ""
+    path: str = ""
+    kind: str = ""
+    """rss (RSS or Atom), web (one article page), page (page files or a folder of them), jsonl; empty: guessed."""
+    priority: int = 0
+    """Lower is told first; sources with the same priority keep their order in the file."""
+
+    def __post_init__(self) -> None:
+        if bool(self.url) == bool(self.path):
+            raise ConfigError(f'source {self.name or "#?"}: give exactly one of url = "https://…" or path = "…"')
+        if self.url and not BASE_URL_RE.match(self.url):
+            raise ConfigError(f"source {self.name or self.url}: invalid url {self.url!r}: expected http:// or https://")
+        if self.kind and self.kind not in SOURCE_KINDS:
+            raise ConfigError(
+                f"source {self.name or self.url or self.path}: unknown kind {self.kind!r}; expected one of {', '.join(SOURCE_KINDS)}"
+            )
+        if not self.name:
+            object.__setattr__(self, "name", urlsplit(self.url).hostname or self.url if self.url else Path(self.path).name or self.path)
+
+
+@dataclass(frozen=True)
+class StoriesConfig:
+    """Which stories are told, and who summarizes them."""
+
+    summarizer: str = "extractive"
+    """extractive (built in), or llm (an OpenAI-compatible chat endpoint, set in [llm])."""
+    dedup_days: int = 7
+    """A story told in the episodes of the last this many days is not told again unless it changed materially (0: off)."""
+
+    def __post_init__(self) -> None:
+        if self.summarizer not in ("extractive", "llm"):
+            raise ConfigError(f"invalid summarizer {self.summarizer!r}: expected extractive or llm")
+        _check_range("dedup_days", self.dedup_days, 0, 365)
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """[llm]: an OpenAI-compatible chat completions endpoint (Ollama, vLLM, llama.cpp, DeepSeek, Qwen…)."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = ""
+    """The name of the environment variable holding the key; the key itself is never written anywhere."""
+    timeout: float = 60.0
+    """Seconds to wait for one answer."""
+
+    def __post_init__(self) -> None:
+        if self.base_url and not BASE_URL_RE.match(self.base_url):
+            raise ConfigError(f"invalid [llm] base_url {self.base_url!r}: expected http://host[:port][/path] or https://...")
+        if self.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+            raise ConfigError("[llm] api_key_env must name an environment variable (such as DEEPSEEK_API_KEY), not hold the key")
+        _check_range("timeout", self.timeout, 1, 3600)
+
+
+SECTIONS: dict[str, type] = {
+    "wording": WordingConfig,
+    "feed": FeedConfig,
+    "synthesis": SynthesisConfig,
+    "paths": PathsConfig,
+    "stories": StoriesConfig,
+    "llm": LlmConfig,
+}
+TABLE_ONLY = {"llm"}  # its keys (timeout…) are only understood inside its table
 
 
 @dataclass(frozen=True)
@@ -212,23 +284,30 @@ class Config:
     feed: FeedConfig = field(default_factory=FeedConfig)
     synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
+    sources: tuple[SourceConfig, ...] = ()
+    """[[sources]]: where `briefing daily` without page arguments gets the day's stories."""
     speakers: dict[str, str] = field(default_factory=dict)
     """Speaker aliases: name -> target (upnp:…, cast:…, ha:media_player.…, xiaomi:…); a [speakers] table."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = CONFIG_FILE) -> Config:
         """Build from parsed TOML, flat or sectioned; any problem is a ConfigError naming `source`."""
-        owner = {f.name: section for section, kind in SECTIONS.items() for f in fields(kind)}
+        owner = {f.name: section for section, kind in SECTIONS.items() if section not in TABLE_ONLY for f in fields(kind)}
         values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
         speakers: dict[str, str] = {}
+        sources: tuple[SourceConfig, ...] = ()
         for key, value in data.items():
-            if key == "speakers":
+            if key == "sources":
+                sources = _sources(value, source)
+            elif key == "speakers":
                 if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
                     raise ConfigError(f"{source}: [speakers] must be a table of names to strings, got {value!r}")
                 speakers = dict(value)
             elif key in SECTIONS and isinstance(value, dict):
                 for name, item in value.items():
-                    if owner.get(name) != key:
+                    if name not in {f.name for f in fields(SECTIONS[key])}:
                         known = ", ".join(f.name for f in fields(SECTIONS[key]))
                         raise ConfigError(f"{source}: unknown setting '{name}' in [{key}]; known there: {known}")
                     _put(values[key], name, item, source)
@@ -237,13 +316,15 @@ class Config:
             else:
                 raise ConfigError(
                     f"{source}: unknown setting '{key}'; known settings: {', '.join(owner)}, and the tables "
-                    f"[{'], ['.join(SECTIONS)}], [speakers]"
+                    f"[{'], ['.join(SECTIONS)}], [speakers], [[sources]]"
                 )
         try:
             sections = {name: SECTIONS[name](**_typed(SECTIONS[name], given, source)) for name, given in values.items()}
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
-        return cls(speakers=speakers, **sections)
+        if sections["stories"].summarizer == "llm" and not (sections["llm"].base_url and sections["llm"].model):
+            raise ConfigError(f'{source}: summarizer = "llm" needs base_url and model in the [llm] table')
+        return cls(speakers=speakers, sources=sources, **sections)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Config:
@@ -258,11 +339,26 @@ class Config:
         """The sectioned form, as briefing.toml may write it."""
         data = {name: asdict(getattr(self, name)) for name in SECTIONS}
         data["wording"]["transitions"] = list(self.wording.transitions)
-        return {**data, "speakers": dict(self.speakers)}
+        return {**data, "sources": [asdict(s) for s in self.sources], "speakers": dict(self.speakers)}
 
     def with_synthesis(self, **changes: Any) -> Config:
         """A copy with some synthesis settings changed, validated like the file's."""
         return replace(self, synthesis=replace(self.synthesis, **changes))
+
+
+def _sources(value: Any, source: str) -> tuple[SourceConfig, ...]:
+    if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+        raise ConfigError(f"{source}: sources must be [[sources]] tables, got {value!r}")
+    made = []
+    for order, entry in enumerate(value):
+        unknown = set(entry) - {f.name for f in fields(SourceConfig)}
+        if unknown:
+            raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} in [[sources]]; known: name, url, path, kind, priority")
+        try:
+            made.append(SourceConfig(**{"priority": order, **_typed(SourceConfig, entry, source)}))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return tuple(made)
 
 
 def _put(target: dict[str, Any], name: str, value: Any, source: str) -> None:

@@ -13,6 +13,10 @@ class InputError(BriefingError, ValueError):
     """An input page cannot be read or holds no article."""
 
 
+class SourceError(BriefingError, RuntimeError):
+    """A configured source could not be fetched or read; the other sources still make the episode."""
+
+
 class ConfigError(BriefingError, ValueError):
     """briefing.toml, a voice preset or the lexicon is invalid."""
 

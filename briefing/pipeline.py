@@ -17,8 +17,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .assemble import Master, master_and_encode, mix_episode, write_tags
+from .choose import STATUSES, Choice, choose
 from .config import Config
 from .cover import cover_bytes
+from .dedup import TOLD_FILE, ToldStories
 from .engines import EngineSettings, engine_class
 from .episode import (
     AUDIO_FILE,
@@ -33,12 +35,14 @@ from .episode import (
     write_transcripts,
 )
 from .errors import ConfigError, EngineUnavailableError, InputError, OutputError, UsageError
+from .fetch import Fetcher
 from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, write_atomically
 from .ingest import Article, expand_inputs, read_articles
 from .normalize import Lexicon, to_spoken
 from .pinyin import dictionary_readings, spoken_syllables
 from .publish import publish
 from .script import Script, build_script, read_script, write_script
+from .sources import read_sources
 from .summarize import SummaryTarget, summarize
 from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
 from .text import has_cjk
@@ -136,11 +140,24 @@ def daily(
     base_url: str = "",
     progress: ProgressCallback | None = None,
 ) -> DailyResult:
-    """Make the day's episode from page files unless the one on disk was made from the same inputs,
-    then rewrite the feed and the page. Inputs that cannot be read are reported in the result."""
-    ingested = ingest_pages(pages, require_articles=True)
+    """Make the day's episode unless the one on disk was made from the same inputs, then rewrite the
+    feed and the page. The stories come from `pages`, or without pages from the configured sources,
+    told once across sources and days. Inputs that cannot be read are reported in the result."""
     day = date or today(config)
     out_root = out_root or config.paths.output_path
+    if pages:
+        ingested, gathered = ingest_pages(pages, require_articles=True), None
+    elif config.sources:
+        gathered = gather(config, day, out_root)
+        ingested = Ingested(gathered.articles, gathered.problems)
+        if not ingested.articles:
+            found = ", ".join(
+                f"{sum(c.status == s for c in gathered.choices)} {s}" for s in STATUSES if any(c.status == s for c in gathered.choices)
+            )
+            summary = f"no new story in the sources for {day.isoformat()} ({found}); see briefing sources"
+            raise InputError("\n".join([*gathered.problems, summary]))
+    else:
+        raise UsageError("no pages given and no [[sources]] in briefing.toml: pass page files, or configure sources (see the README)")
     fingerprint = inputs_fingerprint(ingested.articles, config, day)
     with output_lock(out_root):
         remove_stale_staging(out_root)
@@ -150,8 +167,55 @@ def daily(
         if reused is None:
             planned = plan_script(ingested.articles, config, day)
             episode, warnings = make_episode(planned.script, config, out_root, progress, fingerprint), planned.warnings
+            if gathered is not None:
+                gathered.remember(day, out_root, planned.articles)
         feed = publish(out_root, config, base_url)
     return DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems, warnings)
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What the sources offer for one day: every item's Choice, and the new stories to tell."""
+
+    choices: tuple[Choice, ...]
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return tuple(c.item.article for c in self.choices if c.status == "new" and c.item is not None)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(
+            f"{c.source}: {c.detail}" if not c.detail.startswith(c.url or "\0") else c.detail for c in self.choices if c.status == "error"
+        )
+
+    def remember(self, date: dt.date, out_root: Path, told: tuple[Article, ...]) -> None:
+        """Record the stories the finished episode told, so the next days skip them."""
+        ids = {id(article) for article in told}
+        stories = ToldStories(out_root / TOLD_FILE)
+        try:
+            stories.remember(
+                date,
+                [(c.title, c.url, c.signature) for c in self.choices if c.item is not None and id(c.item.article) in ids and c.signature],
+            )
+        finally:
+            stories.close()
+
+
+def gather(config: Config, date: dt.date, out_root: Path | None = None) -> Gathered:
+    """Read every configured source and choose the day's stories (see `choose`); nothing is written
+    but the HTTP cache. `briefing sources` prints this; `daily` tells the new ones."""
+    out_root = out_root or config.paths.output_path
+    with Fetcher(config.paths.cache_path / "http") as fetcher:
+        results = read_sources(config.sources, fetcher)
+    told_path = out_root / TOLD_FILE
+    told = ToldStories(told_path) if told_path.exists() else None
+    try:
+        choices = choose(results, date, ZoneInfo(config.wording.timezone), told, config.stories.dedup_days)
+    finally:
+        if told:
+            told.close()
+    return Gathered(tuple(choices))
 
 
 def episode_from_script(
@@ -193,6 +257,7 @@ def pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[str
 class PlannedScript:
     script: Script
     warnings: tuple[str, ...]  # what was left out, and why
+    articles: tuple[Article, ...] = ()  # the articles the script tells, in its order
 
 
 # What each story adds besides its summary (transition, title, pauses, the chime), in seconds.
@@ -235,7 +300,7 @@ def plan_script(articles: tuple[Article, ...], config: Config, date: dt.date) ->
     if not kept:
         raise InputError("no story left to read: " + "; ".join(warnings))
     script = build_script(summaries, date, config, load_lexicon(config), kickers=[a.kicker for a in kept], sources=[a.source for a in kept])
-    return PlannedScript(script, tuple(warnings))
+    return PlannedScript(script, tuple(warnings), tuple(kept))
 
 
 def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) -> Script:

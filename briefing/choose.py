@@ -1,0 +1,91 @@
+"""Choose: which of the sources' items today's episode tells, and why each other one is not told.
+
+Items are ranked by source priority, then by their place in the source. Each gets a status:
+`new` (told today), `duplicate` (the same story as a higher-ranked item), `told` (an episode of the
+last `dedup_days` days told it, and it has not changed materially), `old` (published on another
+day) or `error` (it could not be read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .dedup import NUM_PERM, SAME_STORY, ToldStories, signature, similarity
+from .sources import Item, SourceResult
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+STATUSES = ("new", "duplicate", "told", "old", "error")
+
+
+@dataclass(frozen=True)
+class Choice:
+    source: str
+    title: str
+    url: str
+    published: str
+    status: str
+    detail: str = ""
+    item: Item | None = None
+    signature: MinHash | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+
+def choose(results: list[SourceResult], date: dt.date, zone: ZoneInfo, told: ToldStories | None, dedup_days: int) -> list[Choice]:
+    """A Choice for every item of every source (and one for each source that failed), best first."""
+    from datasketch import MinHashLSH
+
+    choices: list[Choice] = []
+    for result in results:
+        if result.error:
+            where = result.source.url or result.source.path
+            choices.append(Choice(result.source.name, "", where, "", "error", result.error))
+    order = {id(result.source): n for n, result in enumerate(results)}
+    items = sorted(
+        ((item, order[id(result.source)]) for result in results for item in result.items),
+        key=lambda pair: (pair[0].priority, pair[1], pair[0].position),
+    )
+    earlier = told.told_between(date - dt.timedelta(days=dedup_days), date - dt.timedelta(days=1)) if told and dedup_days else []
+    kept = MinHashLSH(threshold=SAME_STORY, num_perm=NUM_PERM)
+    kept_items: dict[str, Choice] = {}
+    for item, _ in items:
+        base = Choice(item.source, item.title, item.url, item.published, "new", item=item)
+        if item.error:
+            choices.append(_with(base, "error", item.error))
+            continue
+        day = item.local_date(zone)
+        if day is not None and day != date:
+            choices.append(_with(base, "old", f"published {day.isoformat()}, not {date.isoformat()}"))
+            continue
+        mark = signature(item.article.body or item.title)
+        same = [kept_items[key] for key in kept.query(mark) if similarity(mark, kept_items[key].signature) >= SAME_STORY]
+        if same:
+            choices.append(_with(base, "duplicate", f"the same story as 《{same[0].title}》 ({same[0].source})"))
+            continue
+        before = next((story for story in earlier if similarity(mark, story.signature) >= SAME_STORY), None)
+        if before is not None:
+            choices.append(_with(base, "told", f"told on {before.date.isoformat()} as 《{before.title}》"))
+            continue
+        chosen = Choice(base.source, base.title, base.url, base.published, "new", "", item, mark)
+        key = f"{len(kept_items)}"
+        kept.insert(key, mark)
+        kept_items[key] = chosen
+        choices.append(chosen)
+    return choices
+
+
+def _with(choice: Choice, status: str, detail: str) -> Choice:
+    return Choice(choice.source, choice.title, choice.url, choice.published, status, detail, choice.item)

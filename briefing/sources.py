@@ -1,0 +1,262 @@
+"""Sources: the day's stories from where they are published: RSS and Atom feeds, article pages,
+JSON Lines files and page files. Each source is read on its own; one that fails is reported and the
+others still make the episode."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .config import SourceConfig
+from .errors import InputError, SourceError
+from .fetch import Fetched, Fetcher
+from .ingest import Article, expand_inputs, parse_page, read_articles
+from .text import clean_text
+
+# A feed item with less text than this carries a teaser: its link is fetched for the article.
+TEASER_CHARS = 200
+# Lines of a web page that are furniture, not the story.
+_BOILERPLATE_RE = re.compile(
+    r"^(?:责任编辑|编辑|责编|审核|校对|来源|稿源|作者|版权所有|copyright|©|分享到|分享|扫一扫|打印|关闭|相关阅读|相关新闻|相关链接|推荐阅读|"
+    r"上一篇|下一篇|返回顶部|【纠错】|【打印】|【关闭】|网友评论|发表评论)",
+    re.IGNORECASE,
+)
+_SENTENCE_MARK_RE = re.compile(r"[。！？；，]")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One story a source offers, with where it came from."""
+
+    source: str
+    article: Article
+    url: str = ""
+    published: str = ""  # ISO 8601 date or date and time, as the source gave it; empty: unknown
+    priority: int = 0
+    position: int = 0  # order within the source
+    error: str = ""  # why this one item could not be read (its source still could)
+
+    @property
+    def title(self) -> str:
+        return self.article.title
+
+    def local_date(self, zone: ZoneInfo) -> dt.date | None:
+        """The day the item was published, in the programme's time zone."""
+        if not self.published:
+            return None
+        try:
+            if len(self.published) == 10:
+                return dt.date.fromisoformat(self.published)
+            when = dt.datetime.fromisoformat(self.published.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (when if when.tzinfo else when.replace(tzinfo=zone)).astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    source: SourceConfig
+    items: tuple[Item, ...] = ()
+    error: str = ""
+
+
+def read_sources(sources: tuple[SourceConfig, ...], fetcher: Fetcher) -> list[SourceResult]:
+    """Every source's items, in the order of the config; a source that fails carries its error."""
+    results = []
+    for source in sources:
+        try:
+            items = _READERS[_kind(source)](source, fetcher)
+            results.append(SourceResult(source, tuple(items)))
+        except (SourceError, InputError) as exc:
+            results.append(SourceResult(source, (), str(exc)))
+    return results
+
+
+def _kind(source: SourceConfig) -> str:
+    if source.kind:
+        return source.kind
+    if source.path:
+        return "jsonl" if source.path.endswith(".jsonl") else "page"
+    return "auto"
+
+
+def _item(source: SourceConfig, title: str, text: str, position: int, url: str = "", published: str = "") -> Item:
+    return Item(source.name, to_article(title, text, source.name), url, published, source.priority, position)
+
+
+def to_article(title: str, text: str, source: str) -> Article:
+    """An article from a title and plain text, cleaned the way page files are (bylines, credits…)."""
+    body = "\n".join(line.lstrip("#").strip() for line in clean_text(text).splitlines())  # never a headline marker
+    articles = parse_page(f"# {clean_text(title).strip() or '无题'}\n{body}\n", source=source)
+    if not articles:
+        raise SourceError(f"{source}: 《{title}》 has no text to read")
+    first = articles[0]
+    rest = tuple(p for article in articles[1:] for p in article.paragraphs)
+    return Article(first.headline, first.paragraphs + rest, first.kicker, first.subtitle, first.byline, source, first.date, first.headings)
+
+
+# --- readers -----------------------------------------------------------------------------------------
+
+
+def _auto(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+    """A URL without a kind: a feed when the answer is XML, else an article page."""
+    fetched = fetcher.get(source.url)
+    head = fetched.content[:500].lstrip().lower()
+    if "xml" in fetched.content_type or head.startswith((b"<?xml", b"<rss", b"<feed")):
+        return _feed_items(source, fetched, fetcher)
+    return [_page_item(source, fetched, 0)]
+
+
+def _rss(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+    return _feed_items(source, fetcher.get(source.url), fetcher)
+
+
+def _feed_items(source: SourceConfig, fetched: Fetched, fetcher: Fetcher) -> list[Item]:
+    import feedparser
+
+    feed = feedparser.parse(fetched.content, response_headers={"content-type": fetched.content_type})
+    if not feed.entries:
+        reason = f" ({feed.bozo_exception})" if feed.bozo else ""
+        raise SourceError(f"{source.url}: not an RSS or Atom feed with items{reason}")
+    items = []
+    for position, entry in enumerate(feed.entries):
+        title, link = str(entry.get("title", "")), str(entry.get("link", ""))
+        published = _feed_time(entry)
+        contents = [c.get("value", "") for c in entry.get("content", [])] or [entry.get("summary", "")]
+        text = html_text(max(contents, key=len))
+        try:
+            if len(text) < TEASER_CHARS and link:
+                page = extract_article(fetcher.get(link))
+                text, published = page.text, published or page.published
+            items.append(_item(source, title, text, position, link, published))
+        except SourceError as exc:
+            items.append(Item(source.name, Article(title, ()), link, published, source.priority, position, str(exc)))
+    return items
+
+
+def _feed_time(entry: dict) -> str:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed:
+        return ""
+    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC).isoformat()
+
+
+def _web(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+    return [_page_item(source, fetcher.get(source.url), 0)]
+
+
+def _page_item(source: SourceConfig, fetched: Fetched, position: int) -> Item:
+    page = extract_article(fetched)
+    return _item(source, page.title, page.text, position, fetched.url, page.published)
+
+
+def _jsonl(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+    path = Path(source.path)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise SourceError(f"{path}: not UTF-8 text") from None
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            title, text = entry["title"], entry["text"]
+            if not isinstance(title, str) or not isinstance(text, str):
+                raise TypeError("title and text must be strings")
+            published = str(entry.get("published") or "")
+            if published:
+                dt.datetime.fromisoformat(published.replace("Z", "+00:00"))
+            name = str(entry.get("source") or source.name)
+            items.append(Item(name, to_article(title, text, name), str(entry.get("url") or ""), published, source.priority, number))
+        except (ValueError, KeyError, TypeError, SourceError) as exc:
+            problem = (
+                f"{path}:{number}: not an item ({type(exc).__name__}: {exc}); expected title, text, and optional url, published, source"
+            )
+            items.append(Item(source.name, Article("", ()), "", "", source.priority, number, problem))
+    return items
+
+
+def _pages(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+    files, problems = expand_inputs([Path(source.path)])
+    if not files:
+        raise SourceError("; ".join(problems) or f"{source.path}: no page file")
+    items: list[Item] = []
+    for path in files:
+        try:
+            articles = read_articles(path, source=source.name)
+        except InputError as exc:
+            items.append(Item(source.name, Article("", ()), str(path), "", source.priority, len(items), str(exc)))
+            continue
+        items += [Item(source.name, a, str(path), a.date or "", source.priority, len(items) + n) for n, a in enumerate(articles)]
+    return items
+
+
+_READERS: dict[str, Callable[[SourceConfig, Fetcher], list[Item]]] = {
+    "auto": _auto,
+    "rss": _rss,
+    "web": _web,
+    "jsonl": _jsonl,
+    "page": _pages,
+}
+
+
+# --- article pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebArticle:
+    title: str
+    text: str
+    published: str
+
+
+def extract_article(fetched: Fetched) -> WebArticle:
+    """The main text of an article page (trafilatura), without navigation, credits and share links."""
+    import trafilatura
+
+    found = trafilatura.extract(
+        fetched.text,
+        url=fetched.url,
+        output_format="json",
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
+    )
+    data = json.loads(found) if found else {}
+    title = str(data.get("title") or "")
+    lines = [line.strip() for line in str(data.get("text") or "").splitlines()]
+    kept = [line for line in lines if line and line != title and not _BOILERPLATE_RE.match(line) and not _is_navigation(line)]
+    if not kept:
+        raise SourceError(f"{fetched.url}: no article text on the page")
+    return WebArticle(title, "\n".join(kept), str(data.get("date") or ""))
+
+
+def _is_navigation(line: str) -> bool:
+    """A short line without sentence punctuation (a menu, a breadcrumb, a button)."""
+    return len(line) <= 20 and not _SENTENCE_MARK_RE.search(line)
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment (a feed item's content), one paragraph a line."""
+    if "<" not in fragment:
+        return fragment.strip()
+    from lxml import html
+
+    try:
+        root = html.fromstring(f"<div>{fragment}</div>")
+    except (ValueError, html.etree.ParserError):
+        return re.sub(r"<[^>]+>", "", fragment).strip()
+    for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3"):
+        block.tail = "\n" + (block.tail or "")
+    return "\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())
