@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 NUM_PERM = 128
+SCHEME = "affine32"  # datasketch 2 hashes; named, so stored signatures are read back the same way
 # Two stories whose word pairs overlap at least this much (estimated Jaccard) are the same story.
 # Tuned on pairs in tests/test_dedup.py: the same wire story re-headlined, re-punctuated or cut by a
 # third from the bottom scores 0.6 to 1.0; different stories on the same topic score under 0.2.
@@ -30,7 +31,7 @@ def signature(text: str) -> MinHash:
 
     words = [word for word in jieba.lcut(text) if has_cjk(word) or word.isalnum()]
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:])} or set(words) or {text}
-    minhash = MinHash(num_perm=NUM_PERM)
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     minhash.update_batch([pair.encode("utf-8") for pair in sorted(pairs)])
     return minhash
 
@@ -72,13 +73,13 @@ class ToldStories:
             "SELECT date, title, url, signature FROM told WHERE date BETWEEN ? AND ? ORDER BY date DESC",
             (first.isoformat(), last.isoformat()),
         )
-        dtype = MinHash(num_perm=NUM_PERM).hashvalues.dtype
+        dtype = MinHash(num_perm=NUM_PERM, scheme=SCHEME).hashvalues.dtype
         return [
             Told(
                 dt.date.fromisoformat(day),
                 title,
                 url,
-                MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(blob, dtype=np.uint64).astype(dtype)),
+                MinHash(num_perm=NUM_PERM, scheme=SCHEME, hashvalues=np.frombuffer(blob, dtype=np.uint64).astype(dtype)),
             )
             for day, title, url, blob in rows
         ]

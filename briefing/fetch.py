@@ -43,11 +43,12 @@ class Fetched:
 class Fetcher:
     """The one client: timeouts, a User-Agent naming briefing, the HTTP cache in `cache_dir`."""
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, timeout: float = READ_SECONDS) -> None:
         import hishel
         import hishel.httpx
         import httpx
 
+        self.timeout = timeout
         cache_dir.mkdir(parents=True, exist_ok=True)
         storage = hishel.SqliteStorage(database_path=cache_dir / "http.sqlite", max_stream_size=MAX_BODY_BYTES)
         # A private cache: it serves and revalidates for this user only, as a browser's does.
@@ -56,7 +57,7 @@ class Fetcher:
             transport=transport,
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            timeout=httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_SECONDS)),
             headers={"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9"},
         )
 
@@ -86,7 +87,7 @@ class Fetcher:
         except httpx.TooManyRedirects:
             raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
         except httpx.TimeoutException:
-            raise SourceError(f"{url}: no answer within {READ_SECONDS:.0f} s") from None
+            raise SourceError(f"{url}: no answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
             raise SourceError(f"{url}: cannot be fetched ({type(exc).__name__}: {exc})") from None
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax import SAXParseException
 from zoneinfo import ZoneInfo
 
 from .config import SourceConfig
@@ -19,8 +20,10 @@ from .fetch import Fetched, Fetcher
 from .ingest import Article, expand_inputs, parse_page, read_articles
 from .text import clean_text
 
-# A feed item with less text than this carries a teaser: its link is fetched for the article.
+# A feed item with less text than this, or ending in an ellipsis, carries a teaser: its link is
+# fetched for the article. When that fails, a feed text of at least MIN_FEED_TEXT is read as it is.
 TEASER_CHARS = 200
+MIN_FEED_TEXT = 80
 # Lines of a web page that are furniture, not the story.
 _BOILERPLATE_RE = re.compile(
     r"^(?:责任编辑|编辑|责编|审核|校对|来源|稿源|作者|版权所有|copyright|©|分享到|分享|扫一扫|打印|关闭|相关阅读|相关新闻|相关链接|推荐阅读|"
@@ -121,6 +124,8 @@ def _feed_items(source: SourceConfig, fetched: Fetched, fetcher: Fetcher) -> lis
     import feedparser
 
     feed = feedparser.parse(fetched.content, response_headers={"content-type": fetched.content_type})
+    if isinstance(feed.get("bozo_exception"), SAXParseException):  # cut short or not XML: its items cannot be trusted
+        raise SourceError(f"{source.url}: not an RSS or Atom feed (the XML is broken: {feed.bozo_exception})")
     if not feed.entries:
         reason = f" ({feed.bozo_exception})" if feed.bozo else ""
         raise SourceError(f"{source.url}: not an RSS or Atom feed with items{reason}")
@@ -131,9 +136,13 @@ def _feed_items(source: SourceConfig, fetched: Fetched, fetcher: Fetcher) -> lis
         contents = [c.get("value", "") for c in entry.get("content", [])] or [entry.get("summary", "")]
         text = html_text(max(contents, key=len))
         try:
-            if len(text) < TEASER_CHARS and link:
-                page = extract_article(fetcher.get(link))
-                text, published = page.text, published or page.published
+            if link and (len(text) < TEASER_CHARS or text.rstrip().endswith(("…", "..."))):
+                try:
+                    page = extract_article(fetcher.get(link))
+                    text, published = page.text, published or page.published
+                except SourceError:
+                    if len(text) < MIN_FEED_TEXT:
+                        raise
             items.append(_item(source, title, text, position, link, published))
         except SourceError as exc:
             items.append(Item(source.name, Article(title, ()), link, published, source.priority, position, str(exc)))

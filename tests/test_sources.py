@@ -1,0 +1,167 @@
+"""Sources: feeds, article pages, JSON Lines and page folders from a local news site; told once
+across sources and days; every failing source reported in one line while the others still count."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from briefing import fetch, pipeline
+from briefing.cli import app
+from briefing.config import Config
+from briefing.dedup import TOLD_FILE, ToldStories
+from briefing.errors import ConfigError, SourceError
+from briefing.fetch import Fetcher
+
+from . import tone_engine  # noqa: F401  (registers the engine)
+from .local_server import serving
+from .news_site import NewsSite
+
+NEWS = Path(__file__).parent / "news"
+DAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture
+def site():
+    news = NewsSite()
+    with serving(news.app()) as base:
+        news.base = base
+        yield news
+
+
+def config_for(site: NewsSite, tmp_path: Path, failing: bool = True) -> tuple[Config, Path]:
+    voices = tmp_path / "voices"
+    voices.mkdir(exist_ok=True)
+    (voices / "tone.toml").write_text('engine = "tone"\nvoice = "440"\n', encoding="utf-8")
+    base = site.base
+    sources = [
+        f'[[sources]]\nname = "滨江日报"\nurl = "{base}/rss.xml"\nkind = "rss"',
+        f'[[sources]]\nname = "江城晚报"\nurl = "{base}/atom.xml"',  # kind guessed from the answer
+        f'[[sources]]\nname = "公园"\nurl = "{base}/news/park.html"\nkind = "web"',
+        f'[[sources]]\npath = "{NEWS / "items.jsonl"}"',
+        f'[[sources]]\nname = "区报"\npath = "{NEWS / "folder"}"',
+    ]
+    if failing:
+        sources += [
+            f'[[sources]]\nname = "没了"\nurl = "{base}/missing.html"\nkind = "web"',
+            f'[[sources]]\nname = "出错"\nurl = "{base}/error.html"\nkind = "web"',
+            f'[[sources]]\nname = "坏源"\nurl = "{base}/bad.xml"\nkind = "rss"',
+            f'[[sources]]\nname = "空页"\nurl = "{base}/news/empty.html"\nkind = "web"',
+            '[[sources]]\nname = "不通"\nurl = "http://127.0.0.1:9/feed.xml"\nkind = "rss"',
+        ]
+    text = "\n".join(
+        [
+            'voice = "tone"',
+            f'voices_dir = "{voices}"',
+            f'output_dir = "{tmp_path / "output"}"',
+            f'cache_dir = "{tmp_path / "cache"}"',
+            "workers = 1",
+            *sources,
+        ]
+    )
+    path = tmp_path / "briefing.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    return Config.load(path), path
+
+
+def by_title(choices) -> dict[str, tuple[str, str]]:
+    """Each title's status where it first appears (in rank order)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for c in choices:
+        if c.title:
+            seen.setdefault(c.title, (c.status, c.detail))
+    return seen
+
+
+def test_one_day_from_every_kind_of_source(site: NewsSite, tmp_path: Path):
+    config, _ = config_for(site, tmp_path)
+    choices = pipeline.gather(config, DAY).choices
+    seen = by_title(choices)
+    assert seen["全国铁路今日预计发送旅客1350万人次"][0] == "new"
+    assert seen["铁路客流创新高 一天发送旅客超千万"] == ("duplicate", "the same story as 《全国铁路今日预计发送旅客1350万人次》 (滨江日报)")
+    assert seen["城际铁路今天开工建设"][0] == "new"  # the same topic, another story: told too
+    assert seen["我市三所新建公办学校投入使用"][0] == "new"
+    assert seen["上周的旧闻"] == ("old", "published 2026-11-20, not 2026-11-26")
+    assert seen["链接失效的新闻"][0] == "error" and "404" in seen["链接失效的新闻"][1]
+    assert seen["地铁五号线一期今天开通"][0] == "new"
+    assert seen["城北湿地公园改造后重新开放"][0] == "new"
+    assert seen["社区食堂让老人吃上热乎饭"][0] == "new"
+    assert seen["本周蔬菜价格稳中有降"][0] == "new"
+    statuses = [c.status for c in choices]
+    assert statuses.count("duplicate") == 2  # the re-headlined wire copy, and the park story the page folder also has
+    errors = {c.source: c.detail for c in choices if c.status == "error" and not c.title}
+    assert "404" in errors["没了"] and "500" in errors["出错"] and "not an RSS or Atom feed" in errors["坏源"]
+    assert "no article text" in errors["空页"] and "cannot be fetched" in errors["不通"]
+    assert any("not an item" in c.detail for c in choices if c.source == "items.jsonl")
+
+    school = next(c.item.article for c in choices if c.title == "我市三所新建公办学校投入使用")
+    text = "".join(school.paragraphs)
+    assert "三千六百个" in text and not any(
+        junk in text for junk in ("责任编辑", "网友评论", "分享到", "相关阅读", "版权所有", "广告", "首页")
+    )
+
+
+def test_daily_from_sources_tells_each_story_once_and_skips_them_the_next_day(site: NewsSite, tmp_path: Path):
+    config, config_file = config_for(site, tmp_path, failing=False)
+    result = pipeline.daily([], config, DAY)
+    assert result.episode is not None
+    assert (
+        len(result.problems) == 2 and "gone.html: the server answered 404" in result.problems[0] and "items.jsonl:3" in result.problems[1]
+    )
+    told_titles = [story["title"] for story in json.loads((result.mp3.parent / "episode.json").read_text(encoding="utf-8"))["stories"]]
+    assert len(told_titles) == 7 and len(set(told_titles)) == 7 and "铁路客流创新高 一天发送旅客超千万" not in told_titles
+    told = ToldStories(config.paths.output_path / TOLD_FILE)
+    assert sorted(t.title for t in told.told_between(DAY, DAY)) == sorted(told_titles)
+    told.close()
+
+    # The next day: what has no date counts as that day's, and was told yesterday.
+    runner = CliRunner()
+    shown = runner.invoke(app, ["sources", "--date", "2026-11-27", "--json", "--config", str(config_file)])
+    assert shown.exit_code == 1, shown.output  # the dead link and the bad JSON line are errors, and say so
+    rows = json.loads(shown.stdout)
+    assert all(set(row) == {"source", "title", "url", "published", "status", "detail"} for row in rows)
+    status = {row["title"]: (row["status"], row["detail"]) for row in rows}
+    assert status["城际铁路今天开工建设"] == ("told", "told on 2026-11-26 as 《城际铁路今天开工建设》")
+    assert status["社区食堂让老人吃上热乎饭"][0] == "told"
+    assert status["本周蔬菜价格稳中有降"][0] == "old"
+    nothing_new = runner.invoke(app, ["daily", "--date", "2026-11-27", "--config", str(config_file)])
+    assert nothing_new.exit_code == 1 and "no new story in the sources for 2026-11-27" in nothing_new.output
+
+    # The same day again: nothing changed, nothing is made again.
+    again = pipeline.daily([], config, DAY)
+    assert again.episode is None and again.reused is not None
+
+
+def test_a_second_run_the_same_morning_asks_the_site_only_whether_anything_changed(site: NewsSite, tmp_path: Path):
+    config, _ = config_for(site, tmp_path, failing=False)
+    pipeline.gather(config, DAY)
+    fetched = dict(site.requests)
+    pipeline.gather(config, DAY)
+    for path in ("/rss.xml", "/atom.xml", "/news/school.html", "/news/park.html"):
+        asked_again = site.requests[path] - fetched[path]
+        assert asked_again == site.not_modified[path] <= 1, path  # answered 304, or not asked at all
+
+
+def test_the_http_client_limits_time_size_and_says_who_it_is(site: NewsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    with Fetcher(tmp_path / "http", timeout=0.5) as fetcher:
+        with pytest.raises(SourceError, match="no answer within 0.5 s"):
+            fetcher.get(f"{site.base}/slow.html")
+        monkeypatch.setattr(fetch, "MAX_BODY_BYTES", 1000)
+        with pytest.raises(SourceError, match="over the 0 MB limit|limit"):
+            fetcher.get(f"{site.base}/news/school.html")
+    assert fetch.USER_AGENT.startswith("briefing/")
+
+
+def test_sources_in_the_config_are_checked(tmp_path: Path):
+    with pytest.raises(ConfigError, match="exactly one of url"):
+        Config.from_dict({"sources": [{"url": "https://a.example/rss", "path": "x"}]})
+    with pytest.raises(ConfigError, match="unknown kind 'atom'"):
+        Config.from_dict({"sources": [{"url": "https://a.example/rss", "kind": "atom"}]})
+    with pytest.raises(ConfigError, match="unknown key 'link'"):
+        Config.from_dict({"sources": [{"link": "https://a.example/rss"}]})
+    config = Config.from_dict({"sources": [{"url": "https://news.example.cn/rss.xml"}, {"path": "pages/today"}]})
+    assert [(s.name, s.priority) for s in config.sources] == [("news.example.cn", 0), ("today", 1)]
+    result = CliRunner().invoke(app, ["daily", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "no pages given and no [[sources]]" in result.output
