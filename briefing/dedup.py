@@ -29,6 +29,7 @@ def signature(text: str) -> MinHash:
     import jieba
     from datasketch import MinHash
 
+    jieba.setLogLevel(60)  # its dictionary-loading notes are not for a cron log
     words = [word for word in jieba.lcut(text) if has_cjk(word) or word.isalnum()]
     pairs = {f"{a} {b}" for a, b in zip(words, words[1:])} or set(words) or {text}
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
