@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,14 +38,15 @@ from .errors import ConfigError, EngineUnavailableError, InputError, OutputError
 from .fetch import Fetcher
 from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, write_atomically
 from .ingest import Article, expand_inputs, read_articles
+from .llm import LlmUnavailable, LlmUnusable, llm_summary
 from .normalize import Lexicon, to_spoken
 from .pinyin import dictionary_readings, spoken_syllables
 from .publish import publish
 from .script import Script, build_script, read_script, write_script
 from .sources import read_sources
-from .summarize import SummaryTarget, summarize
+from .summarize import Summary, SummaryTarget, summarize
 from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
-from .text import has_cjk
+from .text import has_cjk, split_sentences
 from .voices import VoicePreset, fallback_chain, find_preset, preset_for_engine
 
 
@@ -299,8 +300,29 @@ def plan_script(articles: tuple[Article, ...], config: Config, date: dt.date) ->
         summaries.append(summary)
     if not kept:
         raise InputError("no story left to read: " + "; ".join(warnings))
+    if config.stories.summarizer == "llm":
+        summaries, fallbacks = _llm_summaries(kept, summaries, target, config)
+        if fallbacks:
+            warnings.append(f"{len(fallbacks)} stories use the extractive summary, the LLM's could not be used: {'; '.join(fallbacks)}")
     script = build_script(summaries, date, config, load_lexicon(config), kickers=[a.kicker for a in kept], sources=[a.source for a in kept])
     return PlannedScript(script, tuple(warnings), tuple(kept))
+
+
+def _llm_summaries(
+    articles: list[Article], extractive: list[Summary], target: SummaryTarget, config: Config
+) -> tuple[list[Summary], list[str]]:
+    """The LLM's summary for each article, or the extractive one with the reason (see `llm`)."""
+    summaries, fallbacks = [], []
+    down: LlmUnavailable | None = None  # once the endpoint fails, the other stories do not wait on it
+    for article, fallback in zip(articles, extractive):
+        try:
+            text = llm_summary(article, target.chars, config.llm, config.paths.cache_path, down)
+            summaries.append(Summary(article.title, tuple(split_sentences(text)), article.byline, by=f"llm:{config.llm.model}"))
+        except LlmUnusable as exc:
+            down = exc if isinstance(exc, LlmUnavailable) else down
+            fallbacks.append(f"《{article.title}》 ({exc})")
+            summaries.append(replace(fallback, by=f"extractive (llm: {exc})"))
+    return summaries, fallbacks
 
 
 def make_script(articles: tuple[Article, ...], config: Config, date: dt.date) -> Script:

@@ -61,6 +61,7 @@ class Story:
     kicker: str = ""
     byline: str = ""
     source: str = ""
+    summarizer: str = "extractive"  # extractive, llm:<model>, or extractive with the reason the LLM's was not used
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -70,6 +71,7 @@ class Story:
             "byline": self.byline,
             "source": self.source,
             "summary": self.summary,
+            "summarizer": self.summarizer,
         }
 
 
@@ -132,6 +134,7 @@ def build_script(
                 kicker=(kickers or [""] * count)[index - 1],
                 byline=summary.byline,
                 source=(sources or [""] * count)[index - 1],
+                summarizer=summary.by,
             )
         )
     segments += speak.segments(config.wording.outro.format(programme=config.wording.programme), None, Role.OUTRO, Pause.SENTENCE)
@@ -258,6 +261,7 @@ def read_script(path: Path, lexicon: Lexicon | None = None) -> Script:
                 kicker=clean_text(str(s.get("kicker", ""))),
                 byline=clean_text(str(s.get("byline", ""))),
                 source=clean_text(str(s.get("source", ""))),
+                summarizer=clean_text(str(s.get("summarizer", "extractive"))),
             )
             for s in data["stories"]
         )

@@ -7,12 +7,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .config import CHARS_PER_SECOND, STORY_SECONDS
 from .ingest import Article
 from .text import split_clauses, split_sentences
-
-# Mandarin news voices say about 4 to 5 characters a second; the offline voice measures 4.6.
-DEFAULT_CHARS_PER_SECOND = 4.6
-DEFAULT_STORY_SECONDS = 45.0
 
 # Sentences that carry no news for a listener.
 _ATTENDANCE_RE = re.compile(
@@ -33,8 +30,8 @@ _NEAR_DUPLICATE = 0.6
 class SummaryTarget:
     """How long a story may run when read aloud."""
 
-    seconds: float = DEFAULT_STORY_SECONDS
-    chars_per_second: float = DEFAULT_CHARS_PER_SECOND
+    seconds: float = STORY_SECONDS
+    chars_per_second: float = CHARS_PER_SECOND
 
     def __post_init__(self) -> None:
         if self.seconds <= 0 or self.chars_per_second <= 0:
@@ -52,6 +49,7 @@ class Summary:
     title: str
     sentences: tuple[str, ...]
     byline: str = ""
+    by: str = "extractive"  # who wrote it: extractive, or llm:<model>; a fallback says why
 
     @property
     def text(self) -> str:
