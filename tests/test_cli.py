@@ -66,6 +66,7 @@ def test_missing_file_and_bad_date(tmp_path: Path):
     assert result.exit_code == 2 and "invalid date '26/11/2026'" in result.output
 
 
+@pytest.mark.slow
 def test_good_files_are_processed_when_one_is_bad(tmp_path: Path):
     bad = tmp_path / "empty.txt"
     bad.write_bytes(b"")

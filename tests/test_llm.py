@@ -64,11 +64,11 @@ def test_a_good_answer_is_read_and_cached_and_the_key_stays_in_the_environment(
         ("invent", "numbers not in the article: 9999"),
         ("english", "not Chinese"),
         ("refuse", "declined"),
-        ("error", "answered 500"),
+        pytest.param("error", "answered 500", marks=pytest.mark.slow),
         ("locked", "refused the API key (401): check $BRIEFING_TEST_LLM_KEY"),
         ("malformed", "no usable answer"),
         ("empty", "an empty answer"),
-        ("slow", "no answer within 1 s"),
+        pytest.param("slow", "no answer within 1 s", marks=pytest.mark.slow),
     ],
 )
 def test_an_unusable_answer_falls_back_to_the_extractive_summary(chat: ChatService, tmp_path: Path, model: str, reason: str):
@@ -84,6 +84,7 @@ def test_an_unusable_answer_falls_back_to_the_extractive_summary(chat: ChatServi
     assert stories[0].summary.startswith("今年秋季学期")  # the extractive summary, as without an LLM
 
 
+@pytest.mark.slow
 def test_a_rate_limit_is_waited_out(chat: ChatService, tmp_path: Path):
     planned = pipeline.plan_script(tuple(parse_page(PAGE)), llm_config(chat, tmp_path, "rate-limited"), DAY)
     assert [s.summarizer for s in planned.script.stories] == ["llm:rate-limited"] * 2

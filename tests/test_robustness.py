@@ -161,6 +161,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 def test_pool_workers_exit_when_their_run_is_killed(tmp_path: Path):
     run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(ROOT), str(tmp_path / "cache")], stdout=subprocess.PIPE, text=True)
     try:
@@ -259,6 +260,7 @@ def _seconds(text: str) -> float:
     ["a", "7", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkrLw==", "中文abc123", "x@y.", "www.", "，1"],
     ids=["letters", "digits", "base64", "mixed", "at-signs", "dots", "commas"],
 )
+@pytest.mark.slow
 def test_normalization_time_grows_linearly_with_the_input(unit: str):
     to_spoken("预热123")
     small, large = unit * (1000 // len(unit)), unit * (10000 // len(unit))
@@ -331,6 +333,7 @@ def test_a_link_out_of_an_input_folder_is_not_followed(tmp_path: Path):
 # --- 12, 13: what is printed, and standard input -----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_nothing_printed_can_drive_the_terminal(tmp_path: Path):
     hostile = page(tmp_path, "# \x1b]0;owned\x07标题\x1b[2J\n正文内容在这里。\n", "x\x1b[31m.txt")
     result = run_cli("ingest", str(hostile))
@@ -339,6 +342,7 @@ def test_nothing_printed_can_drive_the_terminal(tmp_path: Path):
     assert missing.returncode == 1 and "\x1b" not in missing.stderr and "\\x1b[2J" in missing.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", [b"\xff\xfe\xfa\xfb bad \xc3\x28", "增长5%".encode("gbk") + b"\n\x80\xff"])
 def test_normalize_reads_any_standard_input_without_a_traceback(data: bytes):
     result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "normalize"], input=data, capture_output=True, cwd=ROOT)
@@ -346,6 +350,7 @@ def test_normalize_reads_any_standard_input_without_a_traceback(data: bytes):
     assert result.returncode == 0 or (result.returncode == 1 and result.stderr.count(b"\n") == 1 and result.stderr.startswith(b"Error: "))
 
 
+@pytest.mark.slow
 def test_gbk_standard_input_and_odd_symbols():
     result = subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), "normalize"], input="增长5%\n".encode("gbk"), capture_output=True, cwd=ROOT
@@ -358,6 +363,7 @@ def test_gbk_standard_input_and_odd_symbols():
 # --- 14. a script is checked before any work ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_script_that_cannot_make_an_episode_is_refused_before_synthesis(tmp_path: Path):
     made = pipeline.write_review_script([EXAMPLE_PAGE], Config(), DATE, tmp_path).path
     data = json.loads(made.read_text(encoding="utf-8"))
@@ -375,6 +381,7 @@ def test_a_script_that_cannot_make_an_episode_is_refused_before_synthesis(tmp_pa
 # --- 17. the server's log ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_server_logs_real_statuses_and_one_line_per_malformed_request(tmp_path: Path):
     import socket
 

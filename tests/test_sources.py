@@ -103,6 +103,7 @@ def test_one_day_from_every_kind_of_source(site: NewsSite, tmp_path: Path):
     )
 
 
+@pytest.mark.slow
 def test_daily_from_sources_tells_each_story_once_and_skips_them_the_next_day(site: NewsSite, tmp_path: Path):
     config, config_file = config_for(site, tmp_path, failing=False)
     result = pipeline.daily([], config, DAY)
@@ -134,6 +135,7 @@ def test_daily_from_sources_tells_each_story_once_and_skips_them_the_next_day(si
     assert again.episode is None and again.reused is not None
 
 
+@pytest.mark.slow
 def test_a_second_run_the_same_morning_asks_the_site_only_whether_anything_changed(site: NewsSite, tmp_path: Path):
     config, _ = config_for(site, tmp_path, failing=False)
     pipeline.gather(config, DAY)
