@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -395,6 +396,8 @@ def make_episode(
 ) -> Episode:
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete.
     The caller holds the output folder's lock (`files.output_lock`), as `daily` does."""
+    # Mastering needs scipy, slow to import: load it while the workers synthesize, not after.
+    threading.Thread(target=_import_mastering, name="import-mastering", daemon=True).start()
     synthesis = synthesize_segments(
         list(script.segments), preset_chains(script, config), SegmentCache(config.paths.cache_path), synthesis_settings(config), progress
     )
@@ -456,6 +459,11 @@ def make_episode(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Episode(final_dir, number, len(script.stories), mix.duration, mix.chapters, synthesis, master)
+
+
+def _import_mastering() -> None:
+    import pyloudnorm  # noqa: F401
+    import scipy.signal  # noqa: F401
 
 
 def _swap_into_place(staging: Path, final_dir: Path) -> None:
