@@ -63,6 +63,9 @@ BaseUrlOption = typer.Option(
     None, "--base-url", help="Public address of the output folder for the feed's links (default: config, else the feed's own)."
 )
 StrictOption = typer.Option(False, "--strict", help="Fail instead of falling back to another voice when a segment cannot be made.")
+ClusterOption = typer.Option(
+    None, "--cluster", help="Synthesize on the workers of this Dask scheduler (tcp://host:8786); needs briefing[cluster]."
+)
 
 
 def _say(text: str, err: bool = False) -> None:
@@ -180,6 +183,7 @@ def daily(
     voice: str | None = VoiceOption,
     host_voice: str | None = HostVoiceOption,
     strict: bool = StrictOption,
+    cluster: str | None = ClusterOption,
     base_url: str | None = BaseUrlOption,
     play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
     config_path: Path | None = ConfigOption,
@@ -189,7 +193,7 @@ def daily(
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
-    config = pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict)
+    config = _on_cluster(pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict), cluster)
     with _progress_bar() as progress:
         result = pipeline.daily(pages or [], config, date, out, base_url or "", progress)
     _warn(result.warnings)
@@ -238,16 +242,47 @@ def episode(
     voice: str | None = VoiceOption,
     host_voice: str | None = HostVoiceOption,
     strict: bool = StrictOption,
+    cluster: str | None = ClusterOption,
     config_path: Path | None = ConfigOption,
 ) -> None:
     """Make the episode from a reviewed script.json; only edited segments are synthesized again.
 
     Example: briefing episode output/2026-11-26/script.json
     """
-    config = pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict)
+    config = _on_cluster(pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict), cluster)
     with _progress_bar() as progress:
         made = pipeline.episode_from_script(script_file, config, out, progress)
     _report_episode(made)
+
+
+@app.command()
+def batch(
+    configs: list[Path] = typer.Argument(
+        ..., help="One briefing.toml per programme (its sources, voice and output folder).", show_default=False
+    ),
+    date: dt.date | None = DateOption,
+    cluster: str | None = ClusterOption,
+) -> None:
+    """Make several programmes' episodes in one run, sharing the segment cache and the synthesis workers.
+
+    Example: briefing batch east.toml west.toml sports.toml --cluster tcp://10.0.0.5:8786
+    """
+    with _progress_bar() as progress:
+        result = pipeline.batch(configs, date, cluster or "", progress)
+    for path, made, error in result.programmes:
+        if made is None:
+            _error(f"{path}: {error}")
+        elif made.episode is None:
+            _say(f"{path}: {made.mp3} is up to date")
+        else:
+            synthesis = made.episode.synthesis
+            _say(
+                f"{path}: {made.mp3}, {made.episode.stories} stories, {synthesis.synthesized} segments synthesized, {synthesis.reused} reused"
+            )
+        _warn(made.warnings if made else ())
+    _say(f"all programmes: {result.synthesized} segments synthesized, {result.reused} reused from the shared cache")
+    if any(made is None or made.problems for _, made, _ in result.programmes):
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command()
@@ -338,6 +373,10 @@ def play(
     """
     config = Config.load(config_path)
     _play(out or config.paths.output_path, episode_name, to, config, base_url or "", timeout)
+
+
+def _on_cluster(config: Config, cluster: str | None) -> Config:
+    return config.with_synthesis(cluster=cluster) if cluster else config
 
 
 def _play(out_root: Path, which: str, target: str, config: Config, base_url: str, timeout: float | None = None) -> None:

@@ -152,6 +152,8 @@ class SynthesisConfig:
     """Online engine: seconds without data before a request is abandoned."""
     breaker: int = 5
     """After this many segments in a row fail, the rest of the episode goes straight to the fallback (0: never)."""
+    cluster: str = ""
+    """A Dask scheduler (tcp://host:8786) whose workers synthesize; empty: this machine."""
 
     def __post_init__(self) -> None:
         if not self.voice:
@@ -162,6 +164,8 @@ class SynthesisConfig:
         _check_range("retry_delay", self.retry_delay, 0, 60)
         _check_range("timeout", self.timeout, 1, 600)
         _check_range("breaker", self.breaker, 0, 10000)
+        if self.cluster and not re.match(r"^(tcp|tls|inproc|ucx)://\S+$", self.cluster):
+            raise ConfigError(f"invalid cluster {self.cluster!r}: expected a Dask scheduler address such as tcp://10.0.0.5:8786")
 
 
 @dataclass(frozen=True)

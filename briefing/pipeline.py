@@ -13,12 +13,16 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .assemble import Master, master_and_encode, mix_episode, write_tags
 from .choose import STATUSES, Choice, choose
+from .cluster import cluster_executor
 from .config import Config
 from .cover import cover_bytes
 from .dedup import TOLD_FILE, ToldStories
@@ -35,7 +39,7 @@ from .episode import (
     write_manifest,
     write_transcripts,
 )
-from .errors import ConfigError, EngineUnavailableError, InputError, OutputError, UsageError
+from .errors import BriefingError, ConfigError, EngineUnavailableError, InputError, OutputError, UsageError
 from .fetch import Fetcher
 from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, write_atomically
 from .ingest import Article, expand_inputs, read_articles
@@ -46,7 +50,7 @@ from .publish import publish
 from .script import Script, build_script, read_script, write_script
 from .sources import read_sources
 from .summarize import Summary, SummaryTarget, summarize
-from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, synthesize_segments
+from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, process_pool, synthesize_segments
 from .text import has_cjk, split_sentences
 from .voices import VoicePreset, fallback_chain, find_preset, preset_for_engine
 
@@ -141,6 +145,7 @@ def daily(
     out_root: Path | None = None,
     base_url: str = "",
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> DailyResult:
     """Make the day's episode unless the one on disk was made from the same inputs, then rewrite the
     feed and the page. The stories come from `pages`, or without pages from the configured sources,
@@ -168,7 +173,9 @@ def daily(
         warnings: tuple[str, ...] = ()
         if reused is None:
             planned = plan_script(ingested.articles, config, day)
-            episode, warnings = make_episode(planned.script, config, out_root, progress, fingerprint), planned.warnings
+            with _executor(config, executor) as run_on:
+                episode = make_episode(planned.script, config, out_root, progress, fingerprint, run_on)
+            warnings = planned.warnings
             if gathered is not None:
                 gathered.remember(day, out_root, planned.articles)
         feed = publish(out_root, config, base_url)
@@ -221,14 +228,19 @@ def gather(config: Config, date: dt.date, out_root: Path | None = None) -> Gathe
 
 
 def episode_from_script(
-    script_file: Path, config: Config, out_root: Path | None = None, progress: ProgressCallback | None = None
+    script_file: Path,
+    config: Config,
+    out_root: Path | None = None,
+    progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> Episode:
     """Make the episode from a reviewed script.json (only edited segments are synthesized again), then the feed."""
     out_root = out_root or config.paths.output_path
     script = read_script(script_file, load_lexicon(config))
     with output_lock(out_root):
         remove_stale_staging(out_root)
-        episode = make_episode(script, config, out_root, progress)
+        with _executor(config, executor) as run_on:
+            episode = make_episode(script, config, out_root, progress, executor=run_on)
         publish(out_root, config)
     return episode
 
@@ -370,10 +382,13 @@ def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.d
         if name
     ]
     lexicon = config.paths.lexicon_path.read_bytes() if config.paths.lexicon_path.exists() else b""
+    settings = config.to_dict()
+    for where_it_runs in ("cluster", "workers", "connections"):  # the same episode, wherever it is made
+        settings["synthesis"].pop(where_it_runs)
     digest = hashlib.sha256()
     digest.update(
         json.dumps(
-            [[a.to_dict() for a in articles], config.to_dict(), [[p.__dict__ for p in chain] for chain in presets], date.isoformat()],
+            [[a.to_dict() for a in articles], settings, [[p.__dict__ for p in chain] for chain in presets], date.isoformat()],
             ensure_ascii=False,
             sort_keys=True,
         ).encode("utf-8")
@@ -392,14 +407,25 @@ def finished_episode(out_root: Path, date: dt.date, fingerprint: str) -> Manifes
 
 
 def make_episode(
-    script: Script, config: Config, out_root: Path, progress: ProgressCallback | None = None, fingerprint: str = ""
+    script: Script,
+    config: Config,
+    out_root: Path,
+    progress: ProgressCallback | None = None,
+    fingerprint: str = "",
+    executor: Executor | None = None,
 ) -> Episode:
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete.
-    The caller holds the output folder's lock (`files.output_lock`), as `daily` does."""
+    The caller holds the output folder's lock (`files.output_lock`), as `daily` does. Synthesis runs
+    on `executor` when given (a cluster's, a batch's shared pool), else on this machine."""
     # Mastering needs scipy, slow to import: load it while the workers synthesize, not after.
     threading.Thread(target=_import_mastering, name="import-mastering", daemon=True).start()
     synthesis = synthesize_segments(
-        list(script.segments), preset_chains(script, config), SegmentCache(config.paths.cache_path), synthesis_settings(config), progress
+        list(script.segments),
+        preset_chains(script, config),
+        SegmentCache(config.paths.cache_path),
+        synthesis_settings(config),
+        progress,
+        executor,
     )
     mix = mix_episode(script, list(synthesis.audio))
     final_dir = out_root / script.date.isoformat()
@@ -461,6 +487,16 @@ def make_episode(
     return Episode(final_dir, number, len(script.stories), mix.duration, mix.chapters, synthesis, master)
 
 
+@contextmanager
+def _executor(config: Config, given: Executor | None) -> Iterator[Executor | None]:
+    """`given`, else the configured cluster's executor while it is needed, else None (this machine)."""
+    if given is not None:
+        yield given
+        return
+    with cluster_executor(config.synthesis.cluster) as executor:
+        yield executor
+
+
 def _import_mastering() -> None:
     import pyloudnorm  # noqa: F401
     import scipy.signal  # noqa: F401
@@ -479,3 +515,40 @@ def _swap_into_place(staging: Path, final_dir: Path) -> None:
         raise OutputError(describe_write_error(final_dir, exc)) from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What `batch` made: each programme's result (or why it failed), in the order given."""
+
+    programmes: tuple[tuple[Path, DailyResult | None, str], ...]  # config, result, error
+
+    @property
+    def synthesized(self) -> int:
+        return sum(r.episode.synthesis.synthesized for _, r, _ in self.programmes if r and r.episode)
+
+    @property
+    def reused(self) -> int:
+        return sum(r.episode.synthesis.reused for _, r, _ in self.programmes if r and r.episode)
+
+
+def batch(
+    config_files: list[Path], date: dt.date | None = None, cluster: str = "", progress: ProgressCallback | None = None
+) -> BatchResult:
+    """Make several programmes' daily episodes in one run, each from its own config (sources, voice,
+    output folder), sharing one segment cache (the first config's) and one executor: the cluster at
+    `cluster` (or the first config's), else a pool of engine processes on this machine. A sentence
+    two programmes share (an intro, a story) is synthesized once. One failing programme does not
+    stop the others."""
+    configs = [Config.load(path) for path in config_files]
+    cache_dir = str(configs[0].paths.cache_path)
+    configs = [replace(c, paths=replace(c.paths, cache_dir=cache_dir)) for c in configs]
+    address = cluster or configs[0].synthesis.cluster
+    made: list[tuple[Path, DailyResult | None, str]] = []
+    with cluster_executor(address) if address else process_pool(configs[0].synthesis.workers or os.cpu_count() or 1) as executor:
+        for path, config in zip(config_files, configs):
+            try:
+                made.append((path, daily([], config, date, None, "", progress, executor), ""))
+            except BriefingError as exc:
+                made.append((path, None, str(exc)))
+    return BatchResult(tuple(made))

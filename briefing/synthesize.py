@@ -221,12 +221,14 @@ def local_executor(engine: type[Engine], jobs: int, settings: SynthesisSettings)
         return ThreadPoolExecutor(max_workers=max(1, settings.connections))
     if jobs <= 2 or settings.workers == 1:
         return InThisProcess()
+    return process_pool(min(settings.workers or os.cpu_count() or 1, jobs))
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of engine processes that exit with this one."""
     # 'spawn': the engines hold native threads that do not survive a fork.
     return ProcessPoolExecutor(
-        initializer=exit_with_parent,
-        initargs=(os.getpid(),),
-        max_workers=min(settings.workers or os.cpu_count() or 1, jobs),
-        mp_context=multiprocessing.get_context("spawn"),
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent, initargs=(os.getpid(),)
     )
 
 
