@@ -6,7 +6,6 @@ import bisect
 import itertools
 import math
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,18 +21,20 @@ from .engines import SpeechAudio
 from .episode import Chapter, Cue
 from .errors import AssemblyError, OutputError
 from .files import describe_write_error
-from .measure import Loudness, ffmpeg_exe, measure_loudness
+from .measure import TRUE_PEAK_OVERSAMPLING, Loudness, ffmpeg_exe, measure_loudness, true_peak_db
 from .script import Pause, Role, Script
 from .text import split_clauses
 
 EPISODE_RATE = 24000  # the voices' rate; ffmpeg resamples to 44.1 kHz when encoding
 MP3_RATE = 44100
 MP3_BITRATE = "96k"
+# LAME's quality setting (0 best and slowest, 9 fastest): 7 encodes speech 2.4 times faster than the
+# default with the same intelligibility (ASR CER measured with benchmarks/intelligibility.py).
+LAME_QUALITY = 7
 TARGET_LUFS = -19.0  # mono spoken word (AES TD1004)
 MAX_TRUE_PEAK_WAV = -1.5
 MAX_TRUE_PEAK_MP3 = -1.0
 LOUDNESS_TOLERANCE = 0.5  # LU between the target and what ffmpeg measures in the MP3
-TRUE_PEAK_OVERSAMPLING = 4  # as ITU-R BS.1770 meters do
 PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
 CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
 INTRO_SPEECH_START = 1.6  # the intro sting plays alone this long, then fades under the voice
@@ -173,9 +174,10 @@ def intro_sting() -> np.ndarray:
 
 def master(
     samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0, true_peak: bool = False
-) -> np.ndarray:
+) -> tuple[np.ndarray, float]:
     """Normalize integrated loudness to `target_lufs`, holding peaks under `ceiling_db`: sample
-    peaks, or with `true_peak` the peaks between samples too (slower)."""
+    peaks, or with `true_peak` the peaks between samples too (slower). Returns the samples and
+    their integrated loudness."""
     import pyloudnorm
 
     meter = pyloudnorm.Meter(sample_rate)
@@ -188,7 +190,7 @@ def master(
         loudness = meter.integrated_loudness(out)
         if abs(loudness - target_lufs) < 0.2:
             break
-    return out.astype(np.float32)
+    return out.astype(np.float32), loudness
 
 
 def limit(
@@ -256,49 +258,58 @@ def _master_and_encode(
     ceiling_db = max_true_peak - 1.0
     max_true_peak_wav = max_true_peak - (MAX_TRUE_PEAK_MP3 - MAX_TRUE_PEAK_WAV)
     aim, corrected, true_peak = target_lufs, False, False
-    with tempfile.TemporaryDirectory(prefix=".encode-", dir=destination.parent) as tmp:
-        wav_path = Path(tmp) / "master.wav"
-        for _ in range(6):
-            mastered = master(samples, sample_rate, aim, ceiling_db=ceiling_db, true_peak=true_peak)
-            _to_segment(mastered).export(wav_path, format="wav")
-            before = measure_loudness(wav_path)
-            if before.true_peak_dbtp > max_true_peak_wav:
-                # Lowering a sample-peak ceiling does not always lower the true peak of heavily
-                # limited audio; from here the limiter watches the true peak itself.
-                ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
-                true_peak = True
-                continue
-            _run_ffmpeg(
-                [
-                    "-i",
-                    str(wav_path),
-                    "-ac",
-                    "1",
-                    "-ar",
-                    str(MP3_RATE),
-                    "-c:a",
-                    "libmp3lame",
-                    "-b:a",
-                    bitrate,
-                    "-id3v2_version",
-                    "0",
-                    str(destination),
-                ]
-            )
-            after = measure_loudness(destination)
-            if after.true_peak_dbtp > max_true_peak:
-                ceiling_db -= after.true_peak_dbtp - max_true_peak + 0.1
-                true_peak = True
-                continue
-            if abs(after.integrated_lufs - target_lufs) <= LOUDNESS_TOLERANCE or corrected:
-                return Master(before, after)
-            # Heavy limiting and the encoder move the measured loudness; aim off by the miss, once.
-            aim, corrected = aim + target_lufs - after.integrated_lufs, True
+    for _ in range(6):
+        mastered, loudness = master(samples, sample_rate, aim, ceiling_db=ceiling_db, true_peak=true_peak)
+        # The master is measured here (its true peak oversampled four times, as ffmpeg's meter does);
+        # only the MP3, the file listeners get, is measured by ffmpeg.
+        before = Loudness(round(float(loudness), 1), round(true_peak_db(mastered, sample_rate), 1))
+        if before.true_peak_dbtp > max_true_peak_wav:
+            # Lowering a sample-peak ceiling does not always lower the true peak of heavily
+            # limited audio; from here the limiter watches the true peak itself.
+            ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
+            true_peak = True
+            continue
+        pcm = (np.clip(mastered, -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
+        _run_ffmpeg(
+            [
+                "-f",
+                "s16le",
+                "-ar",
+                str(sample_rate),
+                "-ac",
+                "1",
+                "-i",
+                "pipe:0",
+                "-ac",
+                "1",
+                "-ar",
+                str(MP3_RATE),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                bitrate,
+                "-compression_level",
+                str(LAME_QUALITY),
+                "-id3v2_version",
+                "0",
+                str(destination),
+            ],
+            pcm,
+        )
+        after = measure_loudness(destination)
+        if after.true_peak_dbtp > max_true_peak:
+            ceiling_db -= after.true_peak_dbtp - max_true_peak + 0.1
+            true_peak = True
+            continue
+        if abs(after.integrated_lufs - target_lufs) <= LOUDNESS_TOLERANCE or corrected:
+            return Master(before, after)
+        # Heavy limiting and the encoder move the measured loudness; aim off by the miss, once.
+        aim, corrected = aim + target_lufs - after.integrated_lufs, True
     raise AssemblyError(f"{destination}: could not bring the true peak under {max_true_peak} dBTP")
 
 
-def _run_ffmpeg(arguments: list[str]) -> None:
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments], capture_output=True)
+def _run_ffmpeg(arguments: list[str], stdin: bytes | None = None) -> None:
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments], input=stdin, capture_output=True)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip()[-400:]
         if "No space left" in message:

@@ -216,8 +216,8 @@ def test_a_second_run_on_the_same_output_is_told_who_holds_it(tmp_path: Path):
 # --- 6. a full disk --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["master WAV", "ID3 tags"])
-def test_a_full_disk_while_writing_the_master_is_one_line_and_keeps_the_old_episode(
+@pytest.mark.parametrize("where", ["MP3 encode", "ID3 tags"])
+def test_a_full_disk_while_writing_the_episode_is_one_line_and_keeps_the_old_episode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ):
     config, config_file = tone_setup(tmp_path)
@@ -227,10 +227,13 @@ def test_a_full_disk_while_writing_the_master_is_one_line_and_keeps_the_old_epis
     def full(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    if where == "master WAV":
-        from pydub import AudioSegment
+    if where == "MP3 encode":
+        from briefing import assemble
 
-        monkeypatch.setattr(AudioSegment, "export", full)
+        def encoder_out_of_space(command, **kwargs):  # type: ignore[no-untyped-def]
+            return subprocess.CompletedProcess(command, 1, b"", b"Error writing trailer: No space left on device")
+
+        monkeypatch.setattr(assemble.subprocess, "run", encoder_out_of_space)
     else:
         from mutagen.id3 import ID3
 
@@ -238,7 +241,7 @@ def test_a_full_disk_while_writing_the_master_is_one_line_and_keeps_the_old_epis
     changed = page(tmp_path, PAGE.replace("三千", "四千"))
     result = CliRunner().invoke(app, ["daily", str(changed), "--config", str(config_file), "--date", "2026-11-26"])
     assert result.exit_code == 1, result.output
-    assert result.output.count("\n") == 1 and result.output.startswith("Error: ") and "the disk is full" in result.output
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: ") and "the disk is full" in result.output.lower()
     assert first.mp3.read_bytes() == before
     assert not [p for p in config.paths.output_path.glob(".2026*")]
 
