@@ -1,7 +1,8 @@
-"""Pipeline: pages -> articles -> summaries -> script -> episode folder -> feed, composed from the stages.
+"""Pipeline: pages or sources -> articles -> summaries -> script -> episode folder -> feed, composed
+from the stages.
 
-The use cases a command line or a library caller runs: `daily`, `episode_from_script`,
-`write_review_script`, each one call that returns what it did.
+The use cases a command line or a library caller runs: `daily`, `gather` (what the sources offer),
+`episode_from_script`, `write_review_script` and `batch`, each one call that returns what it did.
 """
 
 from __future__ import annotations
