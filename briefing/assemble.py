@@ -56,37 +56,53 @@ class Mix:
 
 
 def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
-    """Join the segments with pauses that follow the script, a chime between stories, sting and fades."""
+    """Join the segments with pauses that follow the script, a chime between stories, sting and fades.
+
+    The pieces are gathered and joined once: adding to one growing track copies it each time, which
+    made a long episode's mix take time quadratic in its length."""
     if len(audio) != len(script.segments):
         raise AssemblyError(f"Got audio for {len(audio)} of {len(script.segments)} segments")
-    track = AudioSegment.silent(duration=0, frame_rate=EPISODE_RATE)
+    pieces: list[np.ndarray] = [_silence(INTRO_SPEECH_START)]
     cues: list[Cue] = []
     position = INTRO_SPEECH_START
-    track += _silence(INTRO_SPEECH_START)
-    chime = _to_segment(chime_tone())
+    chime = _pcm(_to_segment(chime_tone()))
     for index, (segment, speech) in enumerate(zip(script.segments, audio)):
-        spoken = _to_segment(speech)
-        track += spoken
-        duration = spoken.frame_count() / EPISODE_RATE
+        spoken = _pcm(_to_segment(speech))
+        pieces.append(spoken)
         cues += [
             Cue(round(position + start, 3), round(position + end, 3), text, segment.story, segment.role.value)
             for start, end, text in timed_lines(segment.text, segment.spoken, speech)
         ]
-        position += duration
+        position += len(spoken) / EPISODE_RATE
         is_last = index == len(script.segments) - 1
         if segment.pause == Pause.STORY and not is_last:
-            gap = _silence(PAUSE_SECONDS[Pause.STORY]) + chime + _silence(0.35)
+            gap = [_silence(PAUSE_SECONDS[Pause.STORY]), chime, _silence(0.35)]
         else:
-            gap = _silence(0.0 if is_last else PAUSE_SECONDS[segment.pause])
-        track += gap
-        position += gap.frame_count() / EPISODE_RATE
-    track += _silence(0.6) + chime + _silence(1.2)
-    track = track.overlay(_to_segment(intro_sting()), position=0)
-    track = track.fade_in(30).fade_out(1500)
-    samples = np.array(track.get_array_of_samples(), dtype=np.float32) / 32768.0
+            gap = [_silence(0.0 if is_last else PAUSE_SECONDS[segment.pause])]
+        pieces += gap
+        position += sum(len(piece) for piece in gap) / EPISODE_RATE
+    pieces += [_silence(0.6), chime, _silence(1.2)]
+    track = np.concatenate(pieces).astype(np.float32)
+    sting = _pcm(_to_segment(intro_sting())).astype(np.float32)
+    overlap = min(len(sting), len(track))
+    track[:overlap] = np.clip(track[:overlap] + sting[:overlap], -32768, 32767)
+    samples = _faded(track, fade_in=0.03, fade_out=1.5) / 32768.0
     return Mix(
         samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE))
     )
+
+
+def _pcm(segment: AudioSegment) -> np.ndarray:
+    return np.array(segment.get_array_of_samples(), dtype=np.int16)
+
+
+def _faded(track: np.ndarray, fade_in: float, fade_out: float) -> np.ndarray:
+    """Linear fades in and out, from silence (-120 dB) to full level."""
+    floor = 10 ** (-120 / 20)
+    head, tail = int(fade_in * EPISODE_RATE), int(fade_out * EPISODE_RATE)
+    track[:head] *= np.linspace(floor, 1.0, head, endpoint=False, dtype=np.float32)
+    track[len(track) - tail :] *= np.linspace(1.0, floor, tail, endpoint=False, dtype=np.float32)
+    return track
 
 
 def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CUE_CHARS) -> list[tuple[float, float, str]]:
@@ -129,8 +145,8 @@ def _chapters(script: Script, cues: list[Cue], total: float) -> list[Chapter]:
     return [Chapter(round(start, 3), round(end, 3), title, story) for (start, title, story), end in zip(starts, ends)]
 
 
-def _silence(seconds: float) -> AudioSegment:
-    return AudioSegment.silent(duration=seconds * 1000, frame_rate=EPISODE_RATE)
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(round(seconds * EPISODE_RATE)), dtype=np.int16)
 
 
 def _to_segment(audio: SpeechAudio | np.ndarray) -> AudioSegment:
