@@ -6,6 +6,7 @@ import bisect
 import itertools
 import math
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from .engines import SpeechAudio
 from .episode import Chapter, Cue
 from .errors import AssemblyError, OutputError
 from .files import describe_write_error
-from .measure import TRUE_PEAK_OVERSAMPLING, Loudness, ffmpeg_exe, measure_loudness, true_peak_db
+from .measure import TRUE_PEAK_OVERSAMPLING, Loudness, ffmpeg_exe, integrated_loudness, measure_loudness, true_peak_db
 from .script import Pause, Role, Script
 from .text import split_clauses
 
@@ -82,11 +83,13 @@ def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
         pieces += gap
         position += sum(len(piece) for piece in gap) / EPISODE_RATE
     pieces += [_silence(0.6), chime, _silence(1.2)]
-    track = np.concatenate(pieces).astype(np.float32)
+    track = np.concatenate(pieces, dtype=np.float32)
+    del pieces
     sting = _pcm(_to_segment(intro_sting())).astype(np.float32)
     overlap = min(len(sting), len(track))
     track[:overlap] = np.clip(track[:overlap] + sting[:overlap], -32768, 32767)
-    samples = _faded(track, fade_in=0.03, fade_out=1.5) / 32768.0
+    samples = _faded(track, fade_in=0.03, fade_out=1.5)
+    samples /= 32768.0
     return Mix(
         samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE))
     )
@@ -194,40 +197,38 @@ def master(
     """Normalize integrated loudness to `target_lufs`, holding peaks under `ceiling_db`: sample
     peaks, or with `true_peak` the peaks between samples too (slower). Returns the samples and
     their integrated loudness."""
-    import pyloudnorm
-
-    meter = pyloudnorm.Meter(sample_rate)
-    out = samples.astype(np.float64)
-    loudness = meter.integrated_loudness(out)
+    out = samples.astype(np.float32)
+    loudness = integrated_loudness(out, sample_rate)
     if not math.isfinite(loudness):
         raise AssemblyError("The episode is silent: every segment came back without sound")
     for _ in range(4):  # limiting lowers loudness a little; converge in a few rounds
-        out = limit(out * 10 ** ((target_lufs - loudness) / 20), 10 ** (ceiling_db / 20), sample_rate, true_peak=true_peak)
-        loudness = meter.integrated_loudness(out)
+        out *= np.float32(10 ** ((target_lufs - loudness) / 20))
+        out = limit(out, 10 ** (ceiling_db / 20), sample_rate, true_peak=true_peak, in_place=True)
+        loudness = integrated_loudness(out, sample_rate)
         if abs(loudness - target_lufs) < 0.2:
             break
-    return out.astype(np.float32), loudness
+    return out, loudness
 
 
 def limit(
-    samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, reach: int = 6, true_peak: bool = False
+    samples: np.ndarray,
+    ceiling: float,
+    sample_rate: int,
+    block_seconds: float = 0.005,
+    reach: int = 6,
+    true_peak: bool = False,
+    in_place: bool = False,
 ) -> np.ndarray:
     """A look-ahead peak limiter: per-block gain, widened by a min filter and then smoothed.
 
     The smoothing window is no wider than the min filter, so no sample ends up above `ceiling`.
     With `true_peak`, peaks are found on the signal oversampled four times, as a true-peak meter
-    finds them, so the peaks between samples stay under `ceiling` too.
+    finds them, so the peaks between samples stay under `ceiling` too. With `in_place`, float32
+    `samples` are scaled where they are (a long episode needs no second copy).
     """
     block = max(1, int(block_seconds * sample_rate))
-    if true_peak:
-        from scipy.signal import resample_poly
-
-        oversampled = np.abs(resample_poly(samples, TRUE_PEAK_OVERSAMPLING, 1))
-        detected = np.maximum(np.abs(samples), oversampled.reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1))
-    else:
-        detected = np.abs(samples)
-    padded = np.pad(detected, (0, (-len(samples)) % block))
-    peaks = padded.reshape(-1, block).max(axis=1)
+    chunk = block * 20_000  # the signal is read and scaled a chunk at a time, so memory stays flat
+    peaks = np.concatenate([_block_peaks(samples[start : start + chunk], block, true_peak) for start in range(0, len(samples), chunk)])
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
     if needed.min() >= 1.0:
         return samples
@@ -235,8 +236,21 @@ def limit(
     widened = np.lib.stride_tricks.sliding_window_view(edge, 2 * reach + 1).min(axis=1)
     smooth = np.convolve(np.pad(widened, reach, mode="edge"), np.ones(2 * reach + 1) / (2 * reach + 1), mode="valid")
     centres = (np.arange(len(smooth)) + 0.5) * block
-    gain = np.interp(np.arange(len(samples)), centres, smooth)
-    return samples * gain
+    out = samples if in_place and samples.dtype == np.float32 else samples.astype(np.float32)
+    for start in range(0, len(out), chunk):
+        out[start : start + chunk] *= np.interp(np.arange(start, min(start + chunk, len(out))), centres, smooth).astype(np.float32)
+    return out
+
+
+def _block_peaks(samples: np.ndarray, block: int, true_peak: bool) -> np.ndarray:
+    """The highest sample in each block (with `true_peak`, between samples too, oversampled four times)."""
+    detected = np.abs(samples)
+    if true_peak:
+        from scipy.signal import resample_poly
+
+        oversampled = np.abs(resample_poly(samples, TRUE_PEAK_OVERSAMPLING, 1))
+        detected = np.maximum(detected, oversampled.reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1))
+    return np.pad(detected, (0, (-len(samples)) % block)).reshape(-1, block).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -285,7 +299,6 @@ def _master_and_encode(
             ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
             true_peak = True
             continue
-        pcm = (np.clip(mastered, -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
         _run_ffmpeg(
             [
                 "-f",
@@ -310,7 +323,7 @@ def _master_and_encode(
                 "0",
                 str(destination),
             ],
-            pcm,
+            mastered,
         )
         after = measure_loudness(destination)
         if after.true_peak_dbtp > max_true_peak:
@@ -324,10 +337,26 @@ def _master_and_encode(
     raise AssemblyError(f"{destination}: could not bring the true peak under {max_true_peak} dBTP")
 
 
-def _run_ffmpeg(arguments: list[str], stdin: bytes | None = None) -> None:
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments], input=stdin, capture_output=True)
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip()[-400:]
+def _run_ffmpeg(arguments: list[str], samples: np.ndarray | None = None) -> None:
+    """Run ffmpeg; with `samples`, fed to it as 16-bit PCM a chunk at a time (no copy of the whole episode)."""
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments]
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE if samples is not None else subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        if samples is not None and process.stdin is not None:
+            try:
+                for start in range(0, len(samples), 1 << 20):
+                    process.stdin.write((np.clip(samples[start : start + (1 << 20)], -1.0, 1.0) * 32767.0).astype(np.int16).tobytes())
+            except BrokenPipeError:
+                pass  # ffmpeg stopped early; its error says why
+            finally:
+                process.stdin.close()
+        returncode = process.wait()
+        errors.seek(0)
+        stderr = errors.read()
+    if returncode != 0:
+        message = stderr.decode(errors="replace").strip()[-400:]
         if "No space left" in message:
             raise AssemblyError(
                 f"The disk is full while encoding {arguments[-1]}; free some space and run again (the segment cache is kept)"

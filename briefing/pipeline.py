@@ -429,6 +429,7 @@ def make_episode(
         executor,
     )
     mix = mix_episode(script, list(synthesis.audio))
+    synthesis = replace(synthesis, audio=())  # the mix holds the sound now; a long episode needs the memory
     final_dir = out_root / script.date.isoformat()
     number = episode_number(out_root, final_dir)
     previous = read_manifest(final_dir)
@@ -499,7 +500,6 @@ def _executor(config: Config, given: Executor | None) -> Iterator[Executor | Non
 
 
 def _import_mastering() -> None:
-    import pyloudnorm  # noqa: F401
     import scipy.signal  # noqa: F401
 
 

@@ -230,10 +230,11 @@ def test_a_full_disk_while_writing_the_episode_is_one_line_and_keeps_the_old_epi
     if where == "MP3 encode":
         from briefing import assemble
 
-        def encoder_out_of_space(command, **kwargs):  # type: ignore[no-untyped-def]
-            return subprocess.CompletedProcess(command, 1, b"", b"Error writing trailer: No space left on device")
-
-        monkeypatch.setattr(assemble.subprocess, "run", encoder_out_of_space)
+        # An encoder on a full disk: it reads the audio, then cannot write the file.
+        encoder = tmp_path / "ffmpeg-on-a-full-disk"
+        encoder.write_text('#!/bin/sh\ncat > /dev/null\necho "Error writing trailer of episode.mp3: No space left on device" >&2\nexit 1\n')
+        encoder.chmod(0o755)
+        monkeypatch.setattr(assemble, "ffmpeg_exe", lambda: str(encoder))
     else:
         from mutagen.id3 import ID3
 
