@@ -80,7 +80,7 @@ class ChatService:
         if model == "empty":
             return web.json_response(completion(None, model))
         if model == "slow":
-            await asyncio.sleep(5)
+            await asyncio.sleep(1.5)  # past the test's 1 s timeout, within the server's shutdown grace
             return web.json_response(completion(summary, model))
         return error(404, f"model {model} not found", "invalid_request_error")
 

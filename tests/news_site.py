@@ -134,7 +134,7 @@ class NewsSite:
         if path == "/error.html":
             raise web.HTTPInternalServerError()
         if path == "/slow.html":
-            await asyncio.sleep(5)
+            await asyncio.sleep(1)  # longer than the test's timeout, shorter than the server's shutdown grace
         if path not in pages:
             raise web.HTTPNotFound()
         content_type, text = pages[path]
