@@ -22,7 +22,7 @@ from .engines import SpeechAudio
 from .episode import Chapter, Cue
 from .errors import AssemblyError, OutputError
 from .files import describe_write_error
-from .measure import TRUE_PEAK_OVERSAMPLING, Loudness, ffmpeg_exe, integrated_loudness, measure_loudness, true_peak_db
+from .measure import Loudness, ffmpeg_exe, integrated_loudness, measure_loudness, true_peak_db, true_peaks
 from .script import Pause, Role, Script
 from .text import split_clauses
 
@@ -228,7 +228,9 @@ def limit(
     """
     block = max(1, int(block_seconds * sample_rate))
     chunk = block * 20_000  # the signal is read and scaled a chunk at a time, so memory stays flat
-    peaks = np.concatenate([_block_peaks(samples[start : start + chunk], block, true_peak) for start in range(0, len(samples), chunk)])
+    peaks = np.concatenate(
+        [_block_peaks(samples, start, min(start + chunk, len(samples)), block, true_peak) for start in range(0, len(samples), chunk)]
+    )
     needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
     if needed.min() >= 1.0:
         return samples
@@ -242,15 +244,10 @@ def limit(
     return out
 
 
-def _block_peaks(samples: np.ndarray, block: int, true_peak: bool) -> np.ndarray:
-    """The highest sample in each block (with `true_peak`, between samples too, oversampled four times)."""
-    detected = np.abs(samples)
-    if true_peak:
-        from scipy.signal import resample_poly
-
-        oversampled = np.abs(resample_poly(samples, TRUE_PEAK_OVERSAMPLING, 1))
-        detected = np.maximum(detected, oversampled.reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1))
-    return np.pad(detected, (0, (-len(samples)) % block)).reshape(-1, block).max(axis=1)
+def _block_peaks(samples: np.ndarray, start: int, stop: int, block: int, true_peak: bool) -> np.ndarray:
+    """The highest sample in each block of `samples[start:stop]` (with `true_peak`, between samples too)."""
+    detected = true_peaks(samples, start, stop) if true_peak else np.abs(samples[start:stop])
+    return np.pad(detected, (0, (-len(detected)) % block)).reshape(-1, block).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -278,7 +275,7 @@ def master_and_encode(
     """
     try:
         return _master_and_encode(samples, sample_rate, destination, target_lufs, max_true_peak, bitrate)
-    except OSError as exc:  # the master WAV or the MP3 could not be written: a full disk, most often
+    except OSError as exc:  # the MP3 could not be written: a full disk, most often
         raise OutputError(describe_write_error(destination, exc)) from None
 
 

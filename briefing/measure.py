@@ -48,15 +48,24 @@ TRUE_PEAK_OVERSAMPLING = 4  # as ITU-R BS.1770 meters do below 96 kHz
 _PEAK_CHUNK = 240_000  # samples oversampled at a time, so memory stays flat for a long episode
 
 
-def true_peak_db(samples: np.ndarray, sample_rate: int) -> float:
-    """The true peak in dBTP: the highest peak of the signal oversampled four times, between samples too."""
+_PEAK_CONTEXT = 64  # samples either side of a chunk: the interpolation filter's reach, so its edges are right
+
+
+def true_peaks(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """For each sample of `samples[start:stop]`, its magnitude or the highest peak between it and the
+    next, from the signal oversampled four times (as ITU-R BS.1770 meters do)."""
     from scipy.signal import resample_poly
 
-    overlap = 64  # the interpolation filter's reach, so a peak at a chunk's edge is found
-    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
-    for start in range(0, len(samples), _PEAK_CHUNK):
-        piece = samples[max(0, start - overlap) : start + _PEAK_CHUNK + overlap].astype(np.float64)
-        peak = max(peak, float(np.max(np.abs(resample_poly(piece, TRUE_PEAK_OVERSAMPLING, 1)))))
+    low, high = max(0, start - _PEAK_CONTEXT), min(len(samples), stop + _PEAK_CONTEXT)
+    oversampled = np.abs(resample_poly(samples[low:high].astype(np.float64), TRUE_PEAK_OVERSAMPLING, 1))
+    between = oversampled[(start - low) * TRUE_PEAK_OVERSAMPLING : (stop - low) * TRUE_PEAK_OVERSAMPLING]
+    return np.maximum(np.abs(samples[start:stop]), between.reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1))
+
+
+def true_peak_db(samples: np.ndarray, sample_rate: int) -> float:
+    """The true peak in dBTP, a chunk at a time so memory stays flat for a long episode."""
+    chunks = range(0, len(samples), _PEAK_CHUNK)
+    peak = max((float(true_peaks(samples, start, min(start + _PEAK_CHUNK, len(samples))).max()) for start in chunks), default=0.0)
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
