@@ -9,7 +9,7 @@ day) or `error` (it could not be read).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -64,28 +64,24 @@ def choose(results: list[SourceResult], date: dt.date, zone: ZoneInfo, told: Tol
     for item, _ in items:
         base = Choice(item.source, item.title, item.url, item.published, "new", item=item)
         if item.error:
-            choices.append(_with(base, "error", item.error))
+            choices.append(replace(base, status="error", detail=item.error))
             continue
         day = item.local_date(zone)
         if day is not None and day != date:
-            choices.append(_with(base, "old", f"published {day.isoformat()}, not {date.isoformat()}"))
+            choices.append(replace(base, status="old", detail=f"published {day.isoformat()}, not {date.isoformat()}"))
             continue
         mark = signature(item.article.body or item.title)
         same = [kept_items[key] for key in kept.query(mark) if similarity(mark, kept_items[key].signature) >= SAME_STORY]
         if same:
-            choices.append(_with(base, "duplicate", f"the same story as 《{same[0].title}》 ({same[0].source})"))
+            choices.append(replace(base, status="duplicate", detail=f"the same story as 《{same[0].title}》 ({same[0].source})"))
             continue
         before = next((story for story in earlier if similarity(mark, story.signature) >= SAME_STORY), None)
         if before is not None:
-            choices.append(_with(base, "told", f"told on {before.date.isoformat()} as 《{before.title}》"))
+            choices.append(replace(base, status="told", detail=f"told on {before.date.isoformat()} as 《{before.title}》"))
             continue
-        chosen = Choice(base.source, base.title, base.url, base.published, "new", "", item, mark)
+        chosen = replace(base, signature=mark)
         key = f"{len(kept_items)}"
         kept.insert(key, mark)
         kept_items[key] = chosen
         choices.append(chosen)
     return choices
-
-
-def _with(choice: Choice, status: str, detail: str) -> Choice:
-    return Choice(choice.source, choice.title, choice.url, choice.published, status, detail, choice.item)

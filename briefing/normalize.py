@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .pinyin import characters_for
-from .text import CJK, SPOKEN_PUNCTUATION, clean_text, to_chinese_punctuation
+from .text import CJK, CLAUSE_MARKS, clean_text, to_chinese_punctuation
 
 DIGIT_NAMES = "零一二三四五六七八九"
 # Digits read one by one in codes, rooms and bus numbers use 幺 for 1, as announcers do.
@@ -48,7 +48,7 @@ LETTER_NAMES = {
 }
 
 # What may remain in spoken text: Chinese characters and the pauses engines understand.
-_UNSPEAKABLE_RE = re.compile(rf"[^{CJK}{SPOKEN_PUNCTUATION}]")
+_UNSPEAKABLE_RE = re.compile(rf"[^{CJK}{CLAUSE_MARKS}]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 PINYIN_READING_RE = re.compile(r"[a-z]+[1-5](?: +[a-z]+[1-5])*")
 
@@ -158,7 +158,7 @@ _NEEDS_WETEXT_RE = re.compile(r"[0-9%‰℃°]")
 # pieces of about this many characters, cut after a pause or between two Chinese characters (never
 # inside a number).
 WETEXT_PIECE = 100
-_PIECE_BOUNDARY_RE = re.compile(f"(?<=[{SPOKEN_PUNCTUATION}])|(?<=[{CJK}])(?=[{CJK}])")
+_PIECE_BOUNDARY_RE = re.compile(f"(?<=[{CLAUSE_MARKS}])|(?<=[{CJK}])(?=[{CJK}])")
 
 
 def _pieces(text: str) -> list[str]:
@@ -336,11 +336,11 @@ def _cleanup(text: str, latin: bool) -> str:
         text = re.sub(rf"(?<=[{CJK}，。！？、；：])\s+|\s+(?=[{CJK}，。！？、；：])", "", text)
     else:
         text = re.sub(r"\s+", "", text)
-    allowed = rf"{CJK}{SPOKEN_PUNCTUATION}" + ("A-Za-z " if latin else "")
+    allowed = rf"{CJK}{CLAUSE_MARKS}" + ("A-Za-z " if latin else "")
     text = re.sub(rf"[^{allowed}]", "", text)
     # One pause mark where several meet; none at the start.
-    text = re.sub(rf"([{SPOKEN_PUNCTUATION}])[{SPOKEN_PUNCTUATION}]+", lambda m: _strongest(m.group(0)), text)
-    return text.lstrip(SPOKEN_PUNCTUATION)
+    text = re.sub(rf"([{CLAUSE_MARKS}])[{CLAUSE_MARKS}]+", lambda m: _strongest(m.group(0)), text)
+    return text.lstrip(CLAUSE_MARKS)
 
 
 def _strongest(marks: str) -> str:

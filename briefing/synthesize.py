@@ -245,7 +245,7 @@ def _run_preset(
         return {}
     try:
         engine = engine_class(preset.engine)
-        prepared = engine.prepare([spoken for _, spoken in jobs]) if engine.parallel == "processes" else None
+        prepared = engine.prepare([spoken for _, spoken in jobs])
     except EngineUnavailableError as exc:
         return {index: str(exc) for index, _ in jobs}
     breaker = _Breaker(settings.breaker)
@@ -268,7 +268,7 @@ def _run_preset(
         pending = {
             running.submit(
                 synthesize_one,
-                SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared.get(spoken) if prepared else None),
+                SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared.get(spoken)),
             ): (index, spoken)
             for index, spoken in jobs
         }

@@ -10,7 +10,6 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # a character class: CJK ideogr
 HAN = "\u4e00-\u9fa5"  # the common ideographs: the ones the offline voice has syllables for
 SENTENCE_END = "。！？"
 CLAUSE_MARKS = "，。！？、；："  # a voice pauses at each; nothing else is left in spoken text
-SPOKEN_PUNCTUATION = CLAUSE_MARKS
 _HAN_RE = re.compile(f"[{HAN}]")
 _CJK_RE = re.compile(f"[{CJK}]")
 _SENTENCE_RE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）]*|$)")
