@@ -22,7 +22,7 @@ from .engines import SpeechAudio
 from .episode import Chapter, Cue
 from .errors import AssemblyError, OutputError
 from .files import describe_write_error
-from .measure import Loudness, ffmpeg_exe, integrated_loudness, measure_loudness, true_peak_db, true_peaks
+from .measure import Loudness, LoudnessMeter, ffmpeg_exe, integrated_loudness, measure_loudness, true_peak_db, true_peaks
 from .script import Pause, Role, Script
 from .text import split_clauses
 
@@ -35,6 +35,15 @@ LAME_QUALITY = 7
 TARGET_LUFS = -19.0  # mono spoken word (AES TD1004)
 MAX_TRUE_PEAK_WAV = -1.5
 MAX_TRUE_PEAK_MP3 = -1.0
+# LAME, as ffmpeg runs it, scales every signal by 0.95 (-0.45 dB; measured on speech, tones and
+# noise, and read back by two decoders): the episode's master aims this much louder.
+ENCODER_GAIN_DB = -0.45
+# A segment aims at the target plus STEER times how far the episode so far is off it, at most
+# MAX_STEER_DB: what is left of a steady offset is 1 / (1 + STEER) of it.
+STEER, MAX_STEER_DB = 4.0, 0.5  # half a decibel between segments goes unheard
+ENCODER_HEADROOM_DB = 1.0  # the master's peaks stay this far under the MP3's limit: encoding raises them a little
+MP3_LENGTH_TOLERANCE = 0.1  # seconds between the MP3's length and what was encoded
+CHIME_PEAK, STING_PEAK = 0.21, 0.26  # the music's level as heard, under the voice's -19 LUFS
 LOUDNESS_TOLERANCE = 0.5  # LU between the target and what ffmpeg measures in the MP3
 PAUSE_SECONDS = {Pause.CLAUSE: 0.28, Pause.SENTENCE: 0.5, Pause.PARAGRAPH: 0.7, Pause.STORY: 0.6}
 CUE_CHARS = 24  # a transcript line joins clauses up to this many characters
@@ -43,69 +52,153 @@ AudioSegment.converter = ffmpeg_exe()
 
 
 @dataclass(frozen=True)
-class Mix:
-    """The episode before encoding: mastered samples and the timing of everything in it."""
+class Mixdown:
+    """What went into the MP3: the timing of everything heard in it, and its loudness (measured in
+    the master as it was encoded, less the encoder's fixed 0.45 dB)."""
 
-    samples: np.ndarray
-    sample_rate: int
+    duration: float
     cues: tuple[Cue, ...]
     chapters: tuple[Chapter, ...]
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
+    loudness: Loudness
 
 
-def mix_episode(script: Script, audio: list[SpeechAudio]) -> Mix:
-    """Join the segments with pauses that follow the script, a chime between stories, sting and fades.
+class EpisodeWriter:
+    """Mixes, masters and encodes the episode while its segments are still being synthesized.
 
-    The pieces are gathered and joined once: adding to one growing track copies it each time, which
-    made a long episode's mix take time quadratic in its length."""
-    if len(audio) != len(script.segments):
-        raise AssemblyError(f"Got audio for {len(audio)} of {len(script.segments)} segments")
-    pieces: list[np.ndarray] = [_silence(INTRO_SPEECH_START)]
-    cues: list[Cue] = []
-    position = INTRO_SPEECH_START
-    chime = _pcm(_to_segment(chime_tone()))
-    for index, (segment, speech) in enumerate(zip(script.segments, audio)):
-        spoken = _pcm(_to_segment(speech))
-        pieces.append(spoken)
-        cues += [
-            Cue(round(position + start, 3), round(position + end, 3), text, segment.story, segment.role.value)
-            for start, end, text in timed_lines(segment.text, segment.spoken, speech)
+    Segments may be added in any order; each is written as soon as every earlier one has been. A
+    speech segment is brought to the target loudness on its own and true-peak limited, so nothing
+    waits for the whole episode to be known: the MP3 grows as the voices speak, only the last
+    segment is left to write when synthesis ends, and memory holds just the segments that came
+    early. Levelling each segment also keeps voices of different loudness (a fallback voice, an
+    online one) even.
+
+    Use it as a context manager: leaving it on an error stops the encoder, and the caller removes
+    the unfinished file.
+    """
+
+    def __init__(
+        self, script: Script, destination: Path, target_lufs: float = TARGET_LUFS, max_true_peak: float = MAX_TRUE_PEAK_MP3
+    ) -> None:
+        self.script = script
+        self.destination = destination
+        self.master_lufs = target_lufs - ENCODER_GAIN_DB
+        # Encoding can raise the true peak a little, so the master stays this far under the MP3's limit.
+        self.ceiling_db = max_true_peak - ENCODER_HEADROOM_DB
+        self._waiting: dict[int, SpeechAudio] = {}
+        self._next = 0
+        self._written = 0  # samples
+        self._cues: list[Cue] = []
+        self._overlay = _at_level(intro_sting(), STING_PEAK)  # rings on under the first words
+        self._chime = _at_level(chime_tone(), CHIME_PEAK)
+        self._last_gain_db: float | None = None
+        self._meter = LoudnessMeter(EPISODE_RATE)
+        self._true_peak = 0.0
+        self._encoder = Mp3Encoder(destination, EPISODE_RATE, MP3_BITRATE)
+
+    def __enter__(self) -> EpisodeWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._encoder.stop()
+
+    def add(self, index: int, audio: SpeechAudio) -> None:
+        """Take segment `index`'s audio; write it, and any that waited for it, once all before it are written."""
+        self._waiting[index] = audio
+        while self._next in self._waiting:
+            self._write_segment(self._next, self._waiting.pop(self._next))
+            self._next += 1
+
+    def finish(self) -> Mixdown:
+        """Write the closing chime, finish the MP3 and check it; every segment must have been added."""
+        if self._next != len(self.script.segments):
+            raise AssemblyError(f"Got audio for {self._next} of {len(self.script.segments)} segments")
+        tail = np.concatenate([_silence(0.6), self._chime, _silence(1.2)])
+        tail[-int(1.5 * EPISODE_RATE) :] *= _fade(1.5)[::-1]
+        self._write(tail)
+        self._encoder.finish()
+        duration = self._written / EPISODE_RATE
+        check_mp3(self.destination, duration)
+        peak = 20 * math.log10(self._true_peak) if self._true_peak > 0 else -math.inf
+        return Mixdown(
+            duration=duration,
+            cues=tuple(self._cues),
+            chapters=tuple(_chapters(self.script, self._cues, duration)),
+            loudness=Loudness(round(self._meter.integrated + ENCODER_GAIN_DB, 1), round(peak + ENCODER_GAIN_DB, 1)),
+        )
+
+    def _write_segment(self, index: int, audio: SpeechAudio) -> None:
+        segment = self.script.segments[index]
+        # Each segment aims at the target, steered by how far the episode so far is off it: gating
+        # over the whole episode (and the music) reads a little differently from segment by segment.
+        so_far = self._meter.integrated
+        steer = min(max(STEER * (self.master_lufs - so_far), -MAX_STEER_DB), MAX_STEER_DB) if math.isfinite(so_far) else 0.0
+        mastered = master(
+            _at_episode_rate(audio),
+            EPISODE_RATE,
+            self.master_lufs + steer,
+            self.ceiling_db,
+            true_peak=True,
+            gain_db_if_unmeasurable=self._last_gain_db or 0.0,
+        )
+        self._last_gain_db = mastered.gain_db
+        lead = _silence(INTRO_SPEECH_START) if index == 0 else _silence(0.0)
+        start = (self._written + len(lead)) / EPISODE_RATE
+        self._cues += [
+            Cue(round(start + begin, 3), round(start + end, 3), text, segment.story, segment.role.value)
+            for begin, end, text in timed_lines(segment.text, segment.spoken, audio)
         ]
-        position += len(spoken) / EPISODE_RATE
-        is_last = index == len(script.segments) - 1
-        if segment.pause == Pause.STORY and not is_last:
-            gap = [_silence(PAUSE_SECONDS[Pause.STORY]), chime, _silence(0.35)]
+        if index == len(self.script.segments) - 1:
+            gap: list[np.ndarray] = []
+        elif segment.pause == Pause.STORY:
+            gap = [_silence(PAUSE_SECONDS[Pause.STORY]), self._chime, _silence(0.35)]
         else:
-            gap = [_silence(0.0 if is_last else PAUSE_SECONDS[segment.pause])]
-        pieces += gap
-        position += sum(len(piece) for piece in gap) / EPISODE_RATE
-    pieces += [_silence(0.6), chime, _silence(1.2)]
-    track = np.concatenate(pieces, dtype=np.float32)
-    del pieces
-    sting = _pcm(_to_segment(intro_sting())).astype(np.float32)
-    overlap = min(len(sting), len(track))
-    track[:overlap] = np.clip(track[:overlap] + sting[:overlap], -32768, 32767)
-    samples = _faded(track, fade_in=0.03, fade_out=1.5)
-    samples /= 32768.0
-    return Mix(
-        samples=samples, sample_rate=EPISODE_RATE, cues=tuple(cues), chapters=tuple(_chapters(script, cues, len(samples) / EPISODE_RATE))
-    )
+            gap = [_silence(PAUSE_SECONDS[segment.pause])]
+        self._write(np.concatenate([lead, mastered.samples, *gap]))
+
+    def _write(self, piece: np.ndarray) -> None:
+        if len(self._overlay):
+            overlap = min(len(self._overlay), len(piece))
+            piece[:overlap] += self._overlay[:overlap]
+            self._overlay = self._overlay[overlap:]
+            piece = limit(piece, 10 ** (self.ceiling_db / 20), EPISODE_RATE, true_peak=True, in_place=True)
+        if self._written == 0:
+            piece[: int(0.03 * EPISODE_RATE)] *= _fade(0.03)
+        self._meter.add(piece)
+        self._true_peak = max(self._true_peak, float(true_peaks(piece, 0, len(piece)).max(initial=0.0)))
+        self._encoder.write(piece)
+        self._written += len(piece)
 
 
-def _pcm(segment: AudioSegment) -> np.ndarray:
-    return np.array(segment.get_array_of_samples(), dtype=np.int16)
+def check_mp3(path: Path, duration: float) -> None:
+    """A cheap check of the finished file, without decoding it: an MPEG audio stream, mono 44.1 kHz,
+    as long as what was encoded, and as many bytes as its constant bitrate makes that long."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    try:
+        info = MP3(str(path)).info
+    except (MutagenError, OSError) as exc:
+        raise AssemblyError(f"{path}: the encoded MP3 cannot be read back: {exc}") from None
+    assert info is not None  # mutagen raises when it finds no MPEG frame
+    expected_bytes = info.bitrate / 8 * duration
+    if (
+        (info.sample_rate, info.channels) != (MP3_RATE, 1)
+        or abs(info.length - duration) > MP3_LENGTH_TOLERANCE
+        or abs(path.stat().st_size - expected_bytes) > 0.01 * expected_bytes + 2000
+    ):
+        raise AssemblyError(
+            f"{path}: the encoded MP3 holds {path.stat().st_size} bytes, {info.length:.2f} s of {info.channels}-channel "
+            f"{info.sample_rate} Hz audio, not the {duration:.2f} s mono {MP3_RATE} Hz that was encoded"
+        )
 
 
-def _faded(track: np.ndarray, fade_in: float, fade_out: float) -> np.ndarray:
-    """Linear fades in and out, from silence (-120 dB) to full level."""
-    floor = 10 ** (-120 / 20)
-    head, tail = int(fade_in * EPISODE_RATE), int(fade_out * EPISODE_RATE)
-    track[:head] *= np.linspace(floor, 1.0, head, endpoint=False, dtype=np.float32)
-    track[len(track) - tail :] *= np.linspace(1.0, floor, tail, endpoint=False, dtype=np.float32)
-    return track
+def _fade(seconds: float) -> np.ndarray:
+    """A linear fade in from silence (-120 dB) to full level; reversed, a fade out."""
+    return np.linspace(10 ** (-120 / 20), 1.0, int(seconds * EPISODE_RATE), endpoint=False, dtype=np.float32)
+
+
+def _at_level(samples: np.ndarray, peak: float) -> np.ndarray:
+    return (samples * (peak / np.max(np.abs(samples)))).astype(np.float32)
 
 
 def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CUE_CHARS) -> list[tuple[float, float, str]]:
@@ -149,14 +242,16 @@ def _chapters(script: Script, cues: list[Cue], total: float) -> list[Chapter]:
 
 
 def _silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(round(seconds * EPISODE_RATE)), dtype=np.int16)
+    return np.zeros(int(round(seconds * EPISODE_RATE)), dtype=np.float32)
 
 
-def _to_segment(audio: SpeechAudio | np.ndarray) -> AudioSegment:
-    samples, rate = (audio.samples, audio.sample_rate) if isinstance(audio, SpeechAudio) else (audio, EPISODE_RATE)
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16).tobytes()
-    segment = AudioSegment(data=pcm, sample_width=2, frame_rate=rate, channels=1)
-    return segment if rate == EPISODE_RATE else segment.set_frame_rate(EPISODE_RATE)
+def _at_episode_rate(audio: SpeechAudio) -> np.ndarray:
+    """A segment's samples at the episode's rate (pydub resamples a voice with another rate)."""
+    pcm = (np.clip(audio.samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+    if audio.sample_rate != EPISODE_RATE:
+        segment = AudioSegment(data=pcm.tobytes(), sample_width=2, frame_rate=audio.sample_rate, channels=1)
+        pcm = np.array(segment.set_frame_rate(EPISODE_RATE).get_array_of_samples(), dtype=np.int16)
+    return pcm.astype(np.float32) / 32768.0
 
 
 def _bell(frequency: float, seconds: float, decay: float) -> np.ndarray:
@@ -177,7 +272,7 @@ def chime_tone() -> np.ndarray:
     out = np.zeros(offset + len(second), dtype=np.float32)
     out[: len(first)] += first
     out[offset:] += second
-    return 0.18 * out / np.max(np.abs(out))
+    return out / np.max(np.abs(out))
 
 
 def intro_sting() -> np.ndarray:
@@ -188,71 +283,107 @@ def intro_sting() -> np.ndarray:
     for n, frequency in enumerate(notes):
         tone = _bell(frequency, 2.6, 0.5 + 0.15 * n)
         out[n * step : n * step + len(tone)] += tone
-    return 0.22 * out / np.max(np.abs(out))
+    return out / np.max(np.abs(out))
+
+
+@dataclass(frozen=True)
+class Mastered:
+    samples: np.ndarray
+    loudness: float  # LUFS, integrated
+    gain_db: float  # the gain applied before limiting
 
 
 def master(
-    samples: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, ceiling_db: float = -2.0, true_peak: bool = False
-) -> tuple[np.ndarray, float]:
-    """Normalize integrated loudness to `target_lufs`, holding peaks under `ceiling_db`: sample
-    peaks, or with `true_peak` the peaks between samples too (slower). Returns the samples and
-    their integrated loudness."""
-    out = samples.astype(np.float32)
-    loudness = integrated_loudness(out, sample_rate)
-    if not math.isfinite(loudness):
+    samples: np.ndarray,
+    sample_rate: int,
+    target_lufs: float = TARGET_LUFS,
+    ceiling_db: float = -2.0,
+    true_peak: bool = False,
+    gain_db_if_unmeasurable: float | None = None,
+) -> Mastered:
+    """Bring integrated loudness to `target_lufs`, holding peaks under `ceiling_db`: sample peaks,
+    or with `true_peak` the peaks between samples too (slower). Audio too short or quiet to measure
+    gets `gain_db_if_unmeasurable` when one is given; otherwise it is an error."""
+    source = samples.astype(np.float32)
+    loudness = integrated_loudness(source, sample_rate)
+    if math.isfinite(loudness):
+        gain_db = target_lufs - loudness
+    elif gain_db_if_unmeasurable is not None:
+        gain_db = gain_db_if_unmeasurable
+    else:
         raise AssemblyError("The episode is silent: every segment came back without sound")
+    ceiling = 10 ** (ceiling_db / 20)
+    block = _limiter_block(sample_rate)
+    peaks = block_peaks(source, block, true_peak)  # found once: the gained signal's peaks scale with the gain
     for _ in range(4):  # limiting lowers loudness a little; converge in a few rounds
-        out *= np.float32(10 ** ((target_lufs - loudness) / 20))
-        out = limit(out, 10 ** (ceiling_db / 20), sample_rate, true_peak=true_peak, in_place=True)
-        loudness = integrated_loudness(out, sample_rate)
-        if abs(loudness - target_lufs) < 0.2:
+        gain = 10 ** (gain_db / 20)
+        out = source * np.float32(gain)
+        envelope = limiter_gain(peaks * gain, ceiling)
+        if envelope is not None:
+            _apply_gain(out, envelope, block)
+        measured = integrated_loudness(out, sample_rate)
+        if not math.isfinite(measured) or abs(measured - target_lufs) < 0.2:
             break
-    return out, loudness
+        gain_db += target_lufs - measured
+    return Mastered(out, measured, gain_db)
 
 
 def limit(
-    samples: np.ndarray,
-    ceiling: float,
-    sample_rate: int,
-    block_seconds: float = 0.005,
-    reach: int = 6,
-    true_peak: bool = False,
-    in_place: bool = False,
+    samples: np.ndarray, ceiling: float, sample_rate: int, block_seconds: float = 0.005, true_peak: bool = False, in_place: bool = False
 ) -> np.ndarray:
-    """A look-ahead peak limiter: per-block gain, widened by a min filter and then smoothed.
-
-    The smoothing window is no wider than the min filter, so no sample ends up above `ceiling`.
-    With `true_peak`, peaks are found on the signal oversampled four times, as a true-peak meter
-    finds them, so the peaks between samples stay under `ceiling` too. With `in_place`, float32
-    `samples` are scaled where they are (a long episode needs no second copy).
-    """
-    block = max(1, int(block_seconds * sample_rate))
-    chunk = block * 20_000  # the signal is read and scaled a chunk at a time, so memory stays flat
-    peaks = np.concatenate(
-        [_block_peaks(samples, start, min(start + chunk, len(samples)), block, true_peak) for start in range(0, len(samples), chunk)]
-    )
-    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
-    if needed.min() >= 1.0:
-        return samples
-    edge = np.pad(needed, reach, mode="edge")
-    widened = np.lib.stride_tricks.sliding_window_view(edge, 2 * reach + 1).min(axis=1)
-    smooth = np.convolve(np.pad(widened, reach, mode="edge"), np.ones(2 * reach + 1) / (2 * reach + 1), mode="valid")
-    centres = (np.arange(len(smooth)) + 0.5) * block
+    """A look-ahead peak limiter holding every sample at or under `ceiling` (with `true_peak`, the
+    peaks between samples too, found on the signal oversampled four times as a true-peak meter
+    finds them). With `in_place`, float32 `samples` are scaled where they are."""
+    block = _limiter_block(sample_rate, block_seconds)
     out = samples if in_place and samples.dtype == np.float32 else samples.astype(np.float32)
-    for start in range(0, len(out), chunk):
-        out[start : start + chunk] *= np.interp(np.arange(start, min(start + chunk, len(out))), centres, smooth).astype(np.float32)
+    envelope = limiter_gain(block_peaks(samples, block, true_peak), ceiling)
+    if envelope is not None:
+        _apply_gain(out, envelope, block)
     return out
 
 
-def _block_peaks(samples: np.ndarray, start: int, stop: int, block: int, true_peak: bool) -> np.ndarray:
-    """The highest sample in each block of `samples[start:stop]` (with `true_peak`, between samples too)."""
-    detected = true_peaks(samples, start, stop) if true_peak else np.abs(samples[start:stop])
-    return np.pad(detected, (0, (-len(detected)) % block)).reshape(-1, block).max(axis=1)
+def _limiter_block(sample_rate: int, block_seconds: float = 0.005) -> int:
+    return max(1, int(block_seconds * sample_rate))
+
+
+_CHUNK_BLOCKS = 20_000  # the signal is read and scaled this many blocks at a time, so memory stays flat
+
+
+def block_peaks(samples: np.ndarray, block: int, true_peak: bool) -> np.ndarray:
+    """The highest sample in each block (with `true_peak`, the highest peak between samples too)."""
+    chunk = block * _CHUNK_BLOCKS
+    found = [np.zeros(0)]
+    for start in range(0, len(samples), chunk):
+        stop = min(start + chunk, len(samples))
+        detected = true_peaks(samples, start, stop) if true_peak else np.abs(samples[start:stop])
+        found.append(np.pad(detected, (0, (-len(detected)) % block)).reshape(-1, block).max(axis=1))
+    return np.concatenate(found)
+
+
+def limiter_gain(peaks: np.ndarray, ceiling: float, reach: int = 6) -> np.ndarray | None:
+    """The gain per block that keeps `peaks` under `ceiling`, widened by a min filter over `reach`
+    blocks either side and then smoothed, or None when no block goes over. The smoothing window is
+    no wider than the min filter, so no block ends up above the ceiling."""
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    if not len(needed) or needed.min() >= 1.0:
+        return None
+    edge = np.pad(needed, reach, mode="edge")
+    widened = np.lib.stride_tricks.sliding_window_view(edge, 2 * reach + 1).min(axis=1)
+    return np.convolve(np.pad(widened, reach, mode="edge"), np.ones(2 * reach + 1) / (2 * reach + 1), mode="valid")
+
+
+def _apply_gain(samples: np.ndarray, envelope: np.ndarray, block: int) -> None:
+    """Scale float32 `samples` in place by a per-block gain, interpolated between block centres."""
+    centres = (np.arange(len(envelope)) + 0.5) * block
+    chunk = block * _CHUNK_BLOCKS
+    for start in range(0, len(samples), chunk):
+        positions = np.arange(start, min(start + chunk, len(samples)))
+        samples[start : start + chunk] *= np.interp(positions, centres, envelope).astype(np.float32)
 
 
 @dataclass(frozen=True)
 class Master:
-    """Loudness of the mastered WAV before encoding and of the MP3 after."""
+    """Loudness of the master before encoding and of the MP3 after."""
 
     before: Loudness
     after: Loudness
@@ -266,10 +397,12 @@ def master_and_encode(
     max_true_peak: float = MAX_TRUE_PEAK_MP3,
     bitrate: str = MP3_BITRATE,
 ) -> Master:
-    """Master to `target_lufs` and encode mono 44.1 kHz CBR MP3 with its true peak at or under `max_true_peak`.
+    """Master a whole clip to `target_lufs` and encode mono 44.1 kHz CBR MP3 with its true peak at or
+    under `max_true_peak`, as ffmpeg measures it in the MP3. (The episode itself is written as it is
+    synthesized, by `EpisodeWriter`.)
 
-    The limiter works on sample peaks; when a meter finds the true peak too high (in the WAV, which
-    must stay 0.5 dB under the MP3's limit to leave room for the encoder, or in the MP3), the
+    The limiter works on sample peaks; when a meter finds the true peak too high (in the master,
+    which must stay 0.5 dB under the MP3's limit to leave room for the encoder, or in the MP3), the
     ceiling drops by the excess and the audio is mastered again with the limiter watching true
     peaks (oversampled: slower, so only when needed).
     """
@@ -282,46 +415,21 @@ def master_and_encode(
 def _master_and_encode(
     samples: np.ndarray, sample_rate: int, destination: Path, target_lufs: float, max_true_peak: float, bitrate: str
 ) -> Master:
-    ceiling_db = max_true_peak - 1.0
-    max_true_peak_wav = max_true_peak - (MAX_TRUE_PEAK_MP3 - MAX_TRUE_PEAK_WAV)
+    ceiling_db = max_true_peak - ENCODER_HEADROOM_DB
+    max_true_peak_master = max_true_peak - (MAX_TRUE_PEAK_MP3 - MAX_TRUE_PEAK_WAV)
     aim, corrected, true_peak = target_lufs, False, False
     for _ in range(6):
-        mastered, loudness = master(samples, sample_rate, aim, ceiling_db=ceiling_db, true_peak=true_peak)
-        # The master is measured here (its true peak oversampled four times, as ffmpeg's meter does);
-        # only the MP3, the file listeners get, is measured by ffmpeg.
-        before = Loudness(round(float(loudness), 1), round(true_peak_db(mastered, sample_rate), 1))
-        if before.true_peak_dbtp > max_true_peak_wav:
+        mastered = master(samples, sample_rate, aim, ceiling_db=ceiling_db, true_peak=true_peak)
+        before = Loudness(round(float(mastered.loudness), 1), round(true_peak_db(mastered.samples, sample_rate), 1))
+        if before.true_peak_dbtp > max_true_peak_master:
             # Lowering a sample-peak ceiling does not always lower the true peak of heavily
             # limited audio; from here the limiter watches the true peak itself.
-            ceiling_db -= before.true_peak_dbtp - max_true_peak_wav + 0.1
+            ceiling_db -= before.true_peak_dbtp - max_true_peak_master + 0.1
             true_peak = True
             continue
-        _run_ffmpeg(
-            [
-                "-f",
-                "s16le",
-                "-ar",
-                str(sample_rate),
-                "-ac",
-                "1",
-                "-i",
-                "pipe:0",
-                "-ac",
-                "1",
-                "-ar",
-                str(MP3_RATE),
-                "-c:a",
-                "libmp3lame",
-                "-b:a",
-                bitrate,
-                "-compression_level",
-                str(LAME_QUALITY),
-                "-id3v2_version",
-                "0",
-                str(destination),
-            ],
-            mastered,
-        )
+        with Mp3Encoder(destination, sample_rate, bitrate) as encoder:
+            encoder.write(mastered.samples)
+            encoder.finish()
         after = measure_loudness(destination)
         if after.true_peak_dbtp > max_true_peak:
             ceiling_db -= after.true_peak_dbtp - max_true_peak + 0.1
@@ -334,31 +442,73 @@ def _master_and_encode(
     raise AssemblyError(f"{destination}: could not bring the true peak under {max_true_peak} dBTP")
 
 
-def _run_ffmpeg(arguments: list[str], samples: np.ndarray | None = None) -> None:
-    """Run ffmpeg; with `samples`, fed to it as 16-bit PCM a chunk at a time (no copy of the whole episode)."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments]
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE if samples is not None else subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+class Mp3Encoder:
+    """ffmpeg turning float samples, written to it a piece at a time as 16-bit PCM, into a mono
+    44.1 kHz CBR MP3. Use it as a context manager: leaving it unfinished stops ffmpeg."""
+
+    def __init__(self, destination: Path, sample_rate: int, bitrate: str = MP3_BITRATE) -> None:
+        self.destination = destination
+        # fmt: off
+        arguments = [
+            "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
+            "-ac", "1", "-ar", str(MP3_RATE), "-c:a", "libmp3lame", "-b:a", bitrate,
+            "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0", str(destination),
+        ]
+        # fmt: on
+        self._errors = tempfile.TemporaryFile()
+        self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._errors,
         )
-        if samples is not None and process.stdin is not None:
-            try:
-                for start in range(0, len(samples), 1 << 20):
-                    process.stdin.write((np.clip(samples[start : start + (1 << 20)], -1.0, 1.0) * 32767.0).astype(np.int16).tobytes())
-            except BrokenPipeError:
-                pass  # ffmpeg stopped early; its error says why
-            finally:
+
+    def __enter__(self) -> Mp3Encoder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def write(self, samples: np.ndarray) -> None:
+        process = self._process
+        if process is None or process.stdin is None:
+            raise AssemblyError(f"{self.destination}: the encoder is already finished")
+        try:
+            for start in range(0, len(samples), 1 << 20):
+                process.stdin.write((np.clip(samples[start : start + (1 << 20)], -1.0, 1.0) * 32767.0).astype(np.int16).tobytes())
+        except BrokenPipeError:
+            self.finish()  # ffmpeg stopped early: its error says why
+            raise AssemblyError(f"ffmpeg stopped while encoding {self.destination}") from None
+
+    def finish(self) -> None:
+        """Wait for the last frames; an ffmpeg failure becomes one AssemblyError that says why."""
+        if self._process is None:
+            return
+        process, self._process = self._process, None
+        try:
+            if process.stdin is not None:
                 process.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg is gone; its exit status and error say why
         returncode = process.wait()
-        errors.seek(0)
-        stderr = errors.read()
-    if returncode != 0:
-        message = stderr.decode(errors="replace").strip()[-400:]
+        self._errors.seek(0)
+        message = self._errors.read().decode(errors="replace").strip()[-400:]
+        self._errors.close()
+        if returncode == 0:
+            return
         if "No space left" in message:
             raise AssemblyError(
-                f"The disk is full while encoding {arguments[-1]}; free some space and run again (the segment cache is kept)"
+                f"The disk is full while encoding {self.destination}; free some space and run again (the segment cache is kept)"
             )
-        raise AssemblyError(f"ffmpeg failed on {arguments[-1]}: {message}")
+        raise AssemblyError(f"ffmpeg failed on {self.destination}: {message}")
+
+    def stop(self) -> None:
+        """Stop ffmpeg if it has not finished (after an error elsewhere)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+            self._errors.close()
 
 
 def write_tags(

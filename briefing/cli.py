@@ -393,8 +393,8 @@ def _report_episode(made: pipeline.Episode) -> None:
     synthesis = made.synthesis
     _say(
         f"{made.mp3}\n"
-        f"  {made.stories} stories, {made.duration / 60:.1f} min, {made.master.after.integrated_lufs:.1f} LUFS, "
-        f"true peak {made.master.after.true_peak_dbtp:.1f} dBTP; "
+        f"  {made.stories} stories, {made.duration / 60:.1f} min, {made.loudness.integrated_lufs:.1f} LUFS, "
+        f"true peak {made.loudness.true_peak_dbtp:.1f} dBTP; "
         f"{synthesis.synthesized} segments synthesized, {synthesis.reused} reused from the cache\n"
         f"  voices: {', '.join(f'{name} {count}' for name, count in synthesis.segments_per_preset.items())} segments"
     )

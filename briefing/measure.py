@@ -72,36 +72,56 @@ def true_peak_db(samples: np.ndarray, sample_rate: int) -> float:
 _BLOCK_STEP = 0.1  # BS.1770 gating blocks are 400 ms long and start every 100 ms
 
 
-def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
-    """ITU-R BS.1770-4 integrated loudness (LUFS) of mono `samples`, with the K-weighting filters
-    pyloudnorm uses, run a chunk at a time with their state carried over, so a long episode needs
-    no copy of itself; -inf for silence."""
-    from pyloudnorm.iirfilter import IIRfilter
-    from scipy.signal import lfilter
+class LoudnessMeter:
+    """ITU-R BS.1770-4 integrated loudness (LUFS) of mono audio given a piece at a time: the
+    K-weighting filters pyloudnorm uses, their state carried from piece to piece, so a long episode
+    is measured as it is written, with no copy of itself."""
 
-    filters = [IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf"), IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")]
-    states = [np.zeros(max(len(f.a), len(f.b)) - 1) for f in filters]
-    step = int(_BLOCK_STEP * sample_rate)
-    energies: list[np.ndarray] = []  # the mean square of each 100 ms step, K-weighted
-    chunk = step * 100
-    for start in range(0, len(samples) - len(samples) % step, chunk):
-        piece = samples[start : start + chunk].astype(np.float64)
-        for n, f in enumerate(filters):
-            piece, states[n] = lfilter(f.b, f.a, piece, zi=states[n])
-        usable = len(piece) - len(piece) % step
-        energies.append(np.mean(np.square(piece[:usable]).reshape(-1, step), axis=1))
-    steps = np.concatenate(energies) if energies else np.zeros(0)
-    if len(steps) < 4:
-        return -math.inf
-    blocks = np.lib.stride_tricks.sliding_window_view(steps, 4).mean(axis=1)
-    with np.errstate(divide="ignore"):
-        loudness = -0.691 + 10 * np.log10(blocks)
-    gated = blocks[loudness >= -70.0]
-    if gated.size == 0:
-        return -math.inf
-    relative = -0.691 + 10 * math.log10(float(gated.mean())) - 10.0
-    gated = blocks[(loudness >= -70.0) & (loudness > relative)]
-    return -0.691 + 10 * math.log10(float(gated.mean())) if gated.size else -math.inf
+    def __init__(self, sample_rate: int) -> None:
+        from pyloudnorm.iirfilter import IIRfilter
+
+        shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf")
+        high_pass = IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")
+        self._filters = [(f.b, f.a) for f in (shelf, high_pass)]
+        self._states = [np.zeros(max(len(a), len(b)) - 1) for b, a in self._filters]
+        self._step = int(_BLOCK_STEP * sample_rate)
+        self._partial = np.zeros(0)  # filtered samples short of a whole step
+        self._energies: list[np.ndarray] = []  # the mean square of each 100 ms step, K-weighted
+
+    def add(self, samples: np.ndarray) -> LoudnessMeter:
+        from scipy.signal import lfilter
+
+        chunk = self._step * 100
+        for start in range(0, len(samples), chunk):
+            piece = samples[start : start + chunk].astype(np.float64)
+            for n, (b, a) in enumerate(self._filters):
+                piece, self._states[n] = lfilter(b, a, piece, zi=self._states[n])
+            piece = np.concatenate([self._partial, piece])
+            usable = len(piece) - len(piece) % self._step
+            self._energies.append(np.mean(np.square(piece[:usable]).reshape(-1, self._step), axis=1))
+            self._partial = piece[usable:]
+        return self
+
+    @property
+    def integrated(self) -> float:
+        """The gated loudness of everything added so far; -inf for silence or under 400 ms."""
+        steps = np.concatenate(self._energies) if self._energies else np.zeros(0)
+        if len(steps) < 4:
+            return -math.inf
+        blocks = np.lib.stride_tricks.sliding_window_view(steps, 4).mean(axis=1)
+        with np.errstate(divide="ignore"):
+            loudness = -0.691 + 10 * np.log10(blocks)
+        gated = blocks[loudness >= -70.0]
+        if gated.size == 0:
+            return -math.inf
+        relative = -0.691 + 10 * math.log10(float(gated.mean())) - 10.0
+        gated = blocks[(loudness >= -70.0) & (loudness > relative)]
+        return -0.691 + 10 * math.log10(float(gated.mean())) if gated.size else -math.inf
+
+
+def integrated_loudness(samples: np.ndarray, sample_rate: int) -> float:
+    """ITU-R BS.1770-4 integrated loudness (LUFS) of mono `samples`; -inf for silence."""
+    return LoudnessMeter(sample_rate).add(samples).integrated
 
 
 def decode(source: Path | bytes, sample_rate: int = 24000) -> np.ndarray:

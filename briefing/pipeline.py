@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .assemble import Master, master_and_encode, mix_episode, write_tags
+from .assemble import EpisodeWriter, write_tags
 from .choose import STATUSES, Choice, choose
 from .cluster import cluster_executor
 from .config import Config
@@ -45,6 +45,7 @@ from .fetch import Fetcher
 from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, write_atomically
 from .ingest import Article, expand_inputs, read_articles
 from .llm import LlmUnavailable, LlmUnusable, llm_summary
+from .measure import Loudness
 from .normalize import Lexicon, to_spoken
 from .pinyin import dictionary_readings, spoken_syllables
 from .publish import publish
@@ -70,7 +71,7 @@ class Episode:
     duration: float
     chapters: tuple[Chapter, ...]
     synthesis: SynthesisReport
-    master: Master
+    loudness: Loudness  # of the master, as encoded
 
     @property
     def mp3(self) -> Path:
@@ -418,18 +419,8 @@ def make_episode(
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete.
     The caller holds the output folder's lock (`files.output_lock`), as `daily` does. Synthesis runs
     on `executor` when given (a cluster's, a batch's shared pool), else on this machine."""
-    # Mastering needs scipy, slow to import: load it while the workers synthesize, not after.
+    # Mastering needs scipy, slow to import: load it while the first segments are synthesized.
     threading.Thread(target=_import_mastering, name="import-mastering", daemon=True).start()
-    synthesis = synthesize_segments(
-        list(script.segments),
-        preset_chains(script, config),
-        SegmentCache(config.paths.cache_path),
-        synthesis_settings(config),
-        progress,
-        executor,
-    )
-    mix = mix_episode(script, list(synthesis.audio))
-    synthesis = replace(synthesis, audio=())  # the mix holds the sound now; a long episode needs the memory
     final_dir = out_root / script.date.isoformat()
     number = episode_number(out_root, final_dir)
     previous = read_manifest(final_dir)
@@ -438,7 +429,18 @@ def make_episode(
     try:
         write_script(script, staging)
         mp3 = staging / AUDIO_FILE
-        master = master_and_encode(mix.samples, mix.sample_rate, mp3)
+        # The episode is mixed, mastered and encoded as its segments arrive, not after the last one.
+        with EpisodeWriter(script, mp3) as writer:
+            synthesis = synthesize_segments(
+                list(script.segments),
+                preset_chains(script, config),
+                SegmentCache(config.paths.cache_path),
+                synthesis_settings(config),
+                progress,
+                executor,
+                on_audio=writer.add,
+            )
+            mix = writer.finish()
         title = f"{script.programme} {script.date.year}年{script.date.month}月{script.date.day}日"
         rundown = "；".join(f"{c.title}（{clock(c.start)}）" for c in mix.chapters)
         write_tags(
@@ -466,8 +468,8 @@ def make_episode(
                 programme=script.programme,
                 duration=round(mix.duration, 3),
                 audio_bytes=mp3.stat().st_size,
-                integrated_lufs=master.after.integrated_lufs,
-                true_peak_dbtp=master.after.true_peak_dbtp,
+                integrated_lufs=mix.loudness.integrated_lufs,
+                true_peak_dbtp=mix.loudness.true_peak_dbtp,
                 chapters=mix.chapters,
                 stories=tuple(s.to_dict() for s in script.stories),
                 presets=synthesis.segments_per_preset,
@@ -486,7 +488,7 @@ def make_episode(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Episode(final_dir, number, len(script.stories), mix.duration, mix.chapters, synthesis, master)
+    return Episode(final_dir, number, len(script.stories), mix.duration, mix.chapters, synthesis, mix.loudness)
 
 
 @contextmanager

@@ -129,8 +129,11 @@ def synthesize_segments(
     settings: SynthesisSettings = SynthesisSettings(),
     progress: ProgressCallback | None = None,
     executor: Executor | None = None,
+    on_audio: Callable[[int, SpeechAudio], None] | None = None,
 ) -> SynthesisReport:
-    """Return one SpeechAudio per segment, in order, making only what the cache lacks.
+    """Return one SpeechAudio per segment, in order, making only what the cache lacks. With
+    `on_audio`, each segment's audio is handed to it as soon as it is made or read (in no fixed
+    order) and the report holds none: a long episode need not be held in memory.
 
     `chains[i]` is segment i's preset followed by its fallbacks. A segment that a preset cannot make
     moves on to the next one; when the last one fails too, SynthesisError says which and why. Jobs
@@ -139,7 +142,7 @@ def synthesize_segments(
     if len(chains) != len(segments) or not all(chains):
         raise ValueError("one non-empty preset chain per segment is required")
     results: dict[int, SpeechAudio] = {}
-    used: dict[int, str] = {}
+    used: dict[int, str] = {}  # the preset that made each segment done so far
     fallbacks: list[Fallback] = []
     reused = 0
     made_seconds = 0.0
@@ -150,10 +153,14 @@ def synthesize_segments(
         nonlocal made_seconds
         if key:
             cache.put(key, audio)
-        results[index], used[index] = audio, preset.name
+        if on_audio:
+            on_audio(index, audio)
+        else:
+            results[index] = audio
+        used[index] = preset.name
         made_seconds += audio.duration
         if progress:
-            progress(len(results), len(segments), made_seconds)
+            progress(len(used), len(segments), made_seconds)
 
     while todo:
         failed: dict[int, str] = {}
@@ -165,8 +172,8 @@ def synthesize_segments(
                     reused += 1
                     finished(i, cached, preset, key="")
             if progress:
-                progress(len(results), len(segments), made_seconds)
-            jobs = [(i, segments[i].spoken) for i in indices if i not in results]
+                progress(len(used), len(segments), made_seconds)
+            jobs = [(i, segments[i].spoken) for i in indices if i not in used]
 
             def made(index: int, audio: SpeechAudio, preset: VoicePreset = preset, keys: dict[int, str] = keys) -> None:
                 finished(index, audio, preset, keys[index])
@@ -184,7 +191,7 @@ def synthesize_segments(
             fallbacks.append(Fallback(index, chain[level[index] - 1].name, chain[level[index]].name, reason))
             todo.append(index)
     return SynthesisReport(
-        audio=tuple(results[i] for i in range(len(segments))),
+        audio=tuple(results[i] for i in range(len(segments))) if not on_audio else (),
         reused=reused,
         synthesized=len(segments) - reused,
         presets=tuple(used[i] for i in range(len(segments))),
