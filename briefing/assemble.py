@@ -22,7 +22,7 @@ from .engines import SpeechAudio
 from .episode import Chapter, Cue
 from .errors import AssemblyError, OutputError
 from .files import describe_write_error
-from .measure import Loudness, LoudnessMeter, ffmpeg_exe, integrated_loudness, measure_loudness, true_peak_db, true_peaks
+from .measure import Loudness, LoudnessMeter, ffmpeg_exe, integrated_loudness, intersample_bound, measure_loudness, true_peak_db, true_peaks
 from .script import Pause, Role, Script
 from .text import split_clauses
 
@@ -90,6 +90,7 @@ class EpisodeWriter:
         self._cues: list[Cue] = []
         self._overlay = _at_level(intro_sting(), STING_PEAK)  # rings on under the first words
         self._chime = _at_level(chime_tone(), CHIME_PEAK)
+        self._chime_peak = float(true_peaks(self._chime, 0, len(self._chime)).max())
         self._last_gain_db: float | None = None
         self._meter = LoudnessMeter(EPISODE_RATE)
         self._true_peak = 0.0
@@ -114,7 +115,7 @@ class EpisodeWriter:
             raise AssemblyError(f"Got audio for {self._next} of {len(self.script.segments)} segments")
         tail = np.concatenate([_silence(0.6), self._chime, _silence(1.2)])
         tail[-int(1.5 * EPISODE_RATE) :] *= _fade(1.5)[::-1]
-        self._write(tail)
+        self._write(tail, self._chime_peak)
         self._encoder.finish()
         duration = self._written / EPISODE_RATE
         check_mp3(self.destination, duration)
@@ -153,18 +154,20 @@ class EpisodeWriter:
             gap = [_silence(PAUSE_SECONDS[Pause.STORY]), self._chime, _silence(0.35)]
         else:
             gap = [_silence(PAUSE_SECONDS[segment.pause])]
-        self._write(np.concatenate([lead, mastered.samples, *gap]))
+        self._write(np.concatenate([lead, mastered.samples, *gap]), max(mastered.peak, self._chime_peak if gap else 0.0))
 
-    def _write(self, piece: np.ndarray) -> None:
+    def _write(self, piece: np.ndarray, peak: float) -> None:
+        """Encode `piece`, whose highest true peak is `peak`, adding what is left of the intro sting."""
         if len(self._overlay):
             overlap = min(len(self._overlay), len(piece))
             piece[:overlap] += self._overlay[:overlap]
             self._overlay = self._overlay[overlap:]
             piece = limit(piece, 10 ** (self.ceiling_db / 20), EPISODE_RATE, true_peak=True, in_place=True)
+            peak = float(true_peaks(piece, 0, len(piece)).max(initial=0.0))
         if self._written == 0:
             piece[: int(0.03 * EPISODE_RATE)] *= _fade(0.03)
         self._meter.add(piece)
-        self._true_peak = max(self._true_peak, float(true_peaks(piece, 0, len(piece)).max(initial=0.0)))
+        self._true_peak = max(self._true_peak, peak)
         self._encoder.write(piece)
         self._written += len(piece)
 
@@ -291,6 +294,7 @@ class Mastered:
     samples: np.ndarray
     loudness: float  # LUFS, integrated
     gain_db: float  # the gain applied before limiting
+    peak: float  # the highest (true, when asked for) peak, as a level (1.0 is full scale)
 
 
 def master(
@@ -313,19 +317,19 @@ def master(
     else:
         raise AssemblyError("The episode is silent: every segment came back without sound")
     ceiling = 10 ** (ceiling_db / 20)
-    block = _limiter_block(sample_rate)
-    peaks = block_peaks(source, block, true_peak)  # found once: the gained signal's peaks scale with the gain
+    peaks = BlockPeaks(source, _limiter_block(sample_rate), true_peak)
     for _ in range(4):  # limiting lowers loudness a little; converge in a few rounds
         gain = 10 ** (gain_db / 20)
         out = source * np.float32(gain)
-        envelope = limiter_gain(peaks * gain, ceiling)
-        if envelope is not None:
-            _apply_gain(out, envelope, block)
+        envelope = limiter_gain(peaks.at_gain(gain, ceiling) * gain, ceiling)
+        if envelope is None:  # nothing limited: the loudness moved with the gain
+            return Mastered(out, loudness + gain_db, gain_db, peaks.highest(gain))
+        _apply_gain(out, envelope, peaks.block)
         measured = integrated_loudness(out, sample_rate)
         if not math.isfinite(measured) or abs(measured - target_lufs) < 0.2:
             break
         gain_db += target_lufs - measured
-    return Mastered(out, measured, gain_db)
+    return Mastered(out, measured, gain_db, peaks.highest(gain, envelope))
 
 
 def limit(
@@ -336,7 +340,7 @@ def limit(
     finds them). With `in_place`, float32 `samples` are scaled where they are."""
     block = _limiter_block(sample_rate, block_seconds)
     out = samples if in_place and samples.dtype == np.float32 else samples.astype(np.float32)
-    envelope = limiter_gain(block_peaks(samples, block, true_peak), ceiling)
+    envelope = limiter_gain(BlockPeaks(samples, block, true_peak).at_gain(1.0, ceiling), ceiling)
     if envelope is not None:
         _apply_gain(out, envelope, block)
     return out
@@ -346,18 +350,37 @@ def _limiter_block(sample_rate: int, block_seconds: float = 0.005) -> int:
     return max(1, int(block_seconds * sample_rate))
 
 
-_CHUNK_BLOCKS = 20_000  # the signal is read and scaled this many blocks at a time, so memory stays flat
+class BlockPeaks:
+    """The peak of each short block of a signal, for the limiter. With `true_peak`, the peaks
+    between samples count too; they are read on the signal oversampled four times, which is slow,
+    so only in blocks that a gain could take over the ceiling: elsewhere even the highest peak
+    the interpolation allows (`intersample_bound` times the samples around) stays under it."""
 
+    def __init__(self, samples: np.ndarray, block: int, true_peak: bool) -> None:
+        self.samples, self.block, self.true_peak = samples, block, true_peak
+        padded = np.pad(np.abs(samples), (0, (-len(samples)) % block))
+        self.values = padded.reshape(-1, block).max(axis=1) if len(samples) else np.zeros(0, np.float32)
+        # A block's neighbours are within the interpolation filter's reach of its edges.
+        around = np.maximum(self.values, np.maximum(np.r_[self.values[1:], 0.0], np.r_[0.0, self.values[:-1]]))
+        self._bound = around * intersample_bound()
+        self._exact = np.zeros(len(self.values), dtype=bool)
 
-def block_peaks(samples: np.ndarray, block: int, true_peak: bool) -> np.ndarray:
-    """The highest sample in each block (with `true_peak`, the highest peak between samples too)."""
-    chunk = block * _CHUNK_BLOCKS
-    found = [np.zeros(0)]
-    for start in range(0, len(samples), chunk):
-        stop = min(start + chunk, len(samples))
-        detected = true_peaks(samples, start, stop) if true_peak else np.abs(samples[start:stop])
-        found.append(np.pad(detected, (0, (-len(detected)) % block)).reshape(-1, block).max(axis=1))
-    return np.concatenate(found)
+    def at_gain(self, gain: float, ceiling: float) -> np.ndarray:
+        """Each block's peak, exact wherever `gain` could take the block over `ceiling`."""
+        if self.true_peak:
+            needed = (self._bound * gain > ceiling) & ~self._exact
+            edges = np.flatnonzero(np.diff(np.r_[0, needed.astype(np.int8), 0]))
+            for first, last in zip(edges[::2], edges[1::2]):
+                start, stop = first * self.block, min(last * self.block, len(self.samples))
+                found = true_peaks(self.samples, start, stop)
+                self.values[first:last] = np.pad(found, (0, (-len(found)) % self.block)).reshape(-1, self.block).max(axis=1)
+            self._exact |= needed
+        return self.values
+
+    def highest(self, gain: float, envelope: np.ndarray | None = None) -> float:
+        """The highest peak after `gain` and the limiter's `envelope` (read at block centres)."""
+        scaled = self.values * gain * (envelope if envelope is not None else 1.0)
+        return float(scaled.max(initial=0.0))
 
 
 def limiter_gain(peaks: np.ndarray, ceiling: float, reach: int = 6) -> np.ndarray | None:
@@ -370,6 +393,9 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, reach: int = 6) -> np.ndarra
     edge = np.pad(needed, reach, mode="edge")
     widened = np.lib.stride_tricks.sliding_window_view(edge, 2 * reach + 1).min(axis=1)
     return np.convolve(np.pad(widened, reach, mode="edge"), np.ones(2 * reach + 1) / (2 * reach + 1), mode="valid")
+
+
+_CHUNK_BLOCKS = 20_000  # the signal is scaled this many blocks at a time, so memory stays flat
 
 
 def _apply_gain(samples: np.ndarray, envelope: np.ndarray, block: int) -> None:

@@ -46,19 +46,36 @@ def measure_loudness(path: Path) -> Loudness:
 
 TRUE_PEAK_OVERSAMPLING = 4  # as ITU-R BS.1770 meters do below 96 kHz
 _PEAK_CHUNK = 240_000  # samples oversampled at a time, so memory stays flat for a long episode
+_FILTER_REACH = 10  # input samples either side that the interpolation filter reads (scipy's resample_poly uses the same)
 
 
-_PEAK_CONTEXT = 64  # samples either side of a chunk: the interpolation filter's reach, so its edges are right
+@lru_cache(maxsize=1)
+def _interpolation_filter() -> np.ndarray:
+    """The low-pass FIR that interpolates four points per sample: scipy's resample_poly default."""
+    from scipy.signal import firwin
+
+    taps = 2 * _FILTER_REACH * TRUE_PEAK_OVERSAMPLING + 1
+    return (firwin(taps, 1 / TRUE_PEAK_OVERSAMPLING, window=("kaiser", 5.0)) * TRUE_PEAK_OVERSAMPLING).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def intersample_bound() -> float:
+    """How far above the samples around it (within the filter's reach) a peak between samples can
+    be: the largest sum of magnitudes of one phase of the interpolation filter (about 2.24)."""
+    h = _interpolation_filter()
+    return float(max(np.abs(h[phase::TRUE_PEAK_OVERSAMPLING]).sum() for phase in range(TRUE_PEAK_OVERSAMPLING)))
 
 
 def true_peaks(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
     """For each sample of `samples[start:stop]`, its magnitude or the highest peak between it and the
     next, from the signal oversampled four times (as ITU-R BS.1770 meters do)."""
-    from scipy.signal import resample_poly
+    from scipy.signal import upfirdn
 
-    low, high = max(0, start - _PEAK_CONTEXT), min(len(samples), stop + _PEAK_CONTEXT)
-    oversampled = np.abs(resample_poly(samples[low:high].astype(np.float64), TRUE_PEAK_OVERSAMPLING, 1))
-    between = oversampled[(start - low) * TRUE_PEAK_OVERSAMPLING : (stop - low) * TRUE_PEAK_OVERSAMPLING]
+    context = 2 * _FILTER_REACH  # read either side, so the edges are interpolated from real samples
+    low, high = max(0, start - context), min(len(samples), stop + context)
+    oversampled = upfirdn(_interpolation_filter(), samples[low:high].astype(np.float32), TRUE_PEAK_OVERSAMPLING)
+    delay = _FILTER_REACH * TRUE_PEAK_OVERSAMPLING  # oversampled[delay + 4 * i] falls on sample low + i
+    between = np.abs(oversampled[delay + (start - low) * TRUE_PEAK_OVERSAMPLING : delay + (stop - low) * TRUE_PEAK_OVERSAMPLING])
     return np.maximum(np.abs(samples[start:stop]), between.reshape(-1, TRUE_PEAK_OVERSAMPLING).max(axis=1))
 
 

@@ -27,7 +27,7 @@ from .cluster import cluster_executor
 from .config import Config
 from .cover import cover_bytes
 from .dedup import TOLD_FILE, ToldStories
-from .engines import EngineSettings, engine_class
+from .engines import Engine, EngineSettings, engine_class
 from .episode import (
     AUDIO_FILE,
     Chapter,
@@ -52,7 +52,7 @@ from .publish import publish
 from .script import Script, build_script, read_script, write_script
 from .sources import read_sources
 from .summarize import Summary, SummaryTarget, summarize
-from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, process_pool, synthesize_segments
+from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, process_pool, synthesize_segments, warm_up
 from .text import has_cjk, split_sentences
 from .voices import VoicePreset, fallback_chain, find_preset, preset_for_engine
 
@@ -174,8 +174,8 @@ def daily(
         episode: Episode | None = None
         warnings: tuple[str, ...] = ()
         if reused is None:
-            planned = plan_script(ingested.articles, config, day)
             with _executor(config, executor) as run_on:
+                planned = plan_script(ingested.articles, config, day)
                 episode = make_episode(planned.script, config, out_root, progress, fingerprint, run_on)
             warnings = planned.warnings
             if gathered is not None:
@@ -493,12 +493,32 @@ def make_episode(
 
 @contextmanager
 def _executor(config: Config, given: Executor | None) -> Iterator[Executor | None]:
-    """`given`, else the configured cluster's executor while it is needed, else None (this machine)."""
+    """`given`; else the configured cluster's executor; else, when the voice's engine runs in
+    processes, a local pool whose workers start loading it at once, while the script is written;
+    else None (synthesis picks its own)."""
     if given is not None:
         yield given
         return
-    with cluster_executor(config.synthesis.cluster) as executor:
-        yield executor
+    if config.synthesis.cluster:
+        with cluster_executor(config.synthesis.cluster) as executor:
+            yield executor
+        return
+    workers = config.synthesis.workers or os.cpu_count() or 1
+    engine = _voice_engine(config)
+    if engine is None or engine.parallel != "processes" or workers == 1:
+        yield None
+        return
+    with process_pool(workers) as pool:
+        warm_up(pool, engine, synthesis_settings(config), workers)
+        yield pool
+
+
+def _voice_engine(config: Config) -> type[Engine] | None:
+    """The engine of the voice that reads the stories, if it can run here."""
+    try:
+        return engine_class(find_preset(config.synthesis.voice, config.paths.voices_path).engine)
+    except (ConfigError, UsageError, EngineUnavailableError):
+        return None
 
 
 def _import_mastering() -> None:
@@ -546,9 +566,9 @@ def batch(
     configs = [Config.load(path) for path in config_files]
     cache_dir = str(configs[0].paths.cache_path)
     configs = [replace(c, paths=replace(c.paths, cache_dir=cache_dir)) for c in configs]
-    address = cluster or configs[0].synthesis.cluster
+    first = configs[0].with_synthesis(cluster=cluster) if cluster else configs[0]
     made: list[tuple[Path, DailyResult | None, str]] = []
-    with cluster_executor(address) if address else process_pool(configs[0].synthesis.workers or os.cpu_count() or 1) as executor:
+    with _executor(first, None) as executor:
         for path, config in zip(config_files, configs):
             try:
                 made.append((path, daily([], config, date, None, "", progress, executor), ""))

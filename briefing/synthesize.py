@@ -137,7 +137,8 @@ def synthesize_segments(
 
     `chains[i]` is segment i's preset followed by its fallbacks. A segment that a preset cannot make
     moves on to the next one; when the last one fails too, SynthesisError says which and why. Jobs
-    run on `executor` when one is given (the caller owns it), else on `local_executor`'s choice.
+    of engines that run in processes go to `executor` when one is given (the caller owns it); a
+    network engine's jobs, and all jobs without one, run on `local_executor`'s choice.
     """
     if len(chains) != len(segments) or not all(chains):
         raise ValueError("one non-empty preset chain per segment is required")
@@ -246,8 +247,8 @@ def _run_preset(
     finished: Callable[[int, SpeechAudio], None],
     executor: Executor | None,
 ) -> dict[int, str]:
-    """Synthesize `jobs` with one preset on `executor` (None: a local one, shut down after);
-    return the reason for each segment it could not make."""
+    """Synthesize `jobs` with one preset, on `executor` for an engine that runs in processes, else
+    on a local executor shut down after; return the reason for each segment it could not make."""
     if not jobs:
         return {}
     try:
@@ -271,7 +272,11 @@ def _run_preset(
         failed[index] = str(outcome)
         breaker.record(False)
 
-    with nullcontext(executor) if executor is not None else local_executor(engine, len(jobs), settings) as running:
+    # A network engine keeps its connections on this machine: a pool of processes, or a cluster's
+    # workers, would only wait on the network in its place.
+    owned = executor is None or engine.parallel == "threads"
+    running = local_executor(engine, len(jobs), settings) if owned or executor is None else executor
+    with running if owned else nullcontext():
         pending = {
             running.submit(
                 synthesize_one,
@@ -340,11 +345,27 @@ _loading = threading.Lock()
 
 def synthesize_one(job: SegmentJob) -> SpeechAudio:
     """Make one segment's audio; the engine is loaded once per process and reused for every job."""
-    key = (job.engine, job.settings)
-    with _loading:
-        if key not in _loaded:
-            importlib.import_module(job.engine_module)
-            _loaded[key] = create_engine(job.engine, job.settings)
+    engine = load_engine(job.engine, job.engine_module, job.settings)
     if job.prepared is not None:
         job.prepared()
-    return _loaded[key].synthesize(job.spoken, job.preset)
+    return engine.synthesize(job.spoken, job.preset)
+
+
+def load_engine(name: str, module: str, settings: EngineSettings) -> Engine:
+    """Engine `name` in this process, made on first use (importing `module` registers it) and kept."""
+    key = (name, settings)
+    with _loading:
+        if key not in _loaded:
+            importlib.import_module(module)
+            _loaded[key] = create_engine(name, settings)
+    return _loaded[key]
+
+
+def _preload(name: str, module: str, settings: EngineSettings) -> None:
+    load_engine(name, module, settings)  # returns nothing: the engine stays in the worker
+
+
+def warm_up(executor: Executor, engine: type[Engine], settings: SynthesisSettings, workers: int) -> None:
+    """Have `workers` of `executor`'s workers load `engine` now, while the caller writes the script."""
+    for _ in range(workers):
+        executor.submit(_preload, engine.name, engine.__module__, settings.engine)
