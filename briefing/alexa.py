@@ -12,13 +12,10 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from .assemble import EPISODE_RATE, master_and_encode
-from .episode import EPISODE_FILE, PublishedEpisode
+from .episode import ALEXA_FILE, EPISODE_FILE, PublishedEpisode
 from .errors import OutputError
 from .files import write_atomically
-from .measure import decode
 
-ALEXA_FILE = "alexa.json"
 CLIP_FOLDER = "alexa"
 TARGET_LUFS = -14.0
 MAX_TRUE_PEAK = -2.0
@@ -40,6 +37,9 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
         clip = clips / f"story-{chapter.story}.mp3"
         if clip.exists() and clip.stat().st_mtime >= (folder / EPISODE_FILE).stat().st_mtime:
             continue
+        from .assemble import EPISODE_RATE, master_and_encode  # numpy and ffmpeg, only when a clip is made
+        from .measure import decode
+
         if samples is None:
             samples = decode(folder / manifest.audio_file, EPISODE_RATE)
         start, end = chapter.start, min(chapter.end, chapter.start + MAX_SECONDS)

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -406,22 +406,28 @@ def _report_episode(made: pipeline.Episode) -> None:
 
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[int, int, float], None]]:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("synthesizing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("segments"),
-        TextColumn("{task.fields[audio]:.0f}s audio"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("synthesize", total=None, audio=0.0)
+    """A progress callback for synthesis. The bar (and rich) starts with the first report, so a run
+    with nothing to make does not load it."""
+    with ExitStack() as stack:
+        shown: list[Any] = []  # the bar and its task, once started
 
         def update(done: int, all_segments: int, audio_seconds: float) -> None:
+            if not shown:
+                from rich.console import Console
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+                console = Console(stderr=True)
+                columns = (
+                    TextColumn("synthesizing"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("segments"),
+                    TextColumn("{task.fields[audio]:.0f}s audio"),
+                    TimeRemainingColumn(),
+                )
+                bar = stack.enter_context(Progress(*columns, console=console, transient=True, disable=not console.is_terminal))
+                shown.extend([bar, bar.add_task("synthesize", total=None, audio=0.0)])
+            bar, task = shown
             bar.update(task, completed=done, total=all_segments, audio=audio_seconds)
 
         yield update

@@ -23,6 +23,8 @@ AUDIO_TYPE = "audio/mpeg"
 VTT_FILE = "transcript.vtt"
 SRT_FILE = "transcript.srt"
 CHAPTERS_FILE = "chapters.json"
+# What the output root shows the world, beside the episode folders (see publish).
+FEED_FILE, PAGE_FILE, ALEXA_FILE, COVER_FILE = "feed.xml", "index.html", "alexa.json", "cover.png"
 MANIFEST_VERSION = 1
 
 

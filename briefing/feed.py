@@ -13,12 +13,10 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from .config import BASE_URL_RE, DEFAULT_BASE_URL, Config
-from .episode import CHAPTERS_FILE, SRT_FILE, VTT_FILE, Manifest, PublishedEpisode, clock
+from .episode import CHAPTERS_FILE, COVER_FILE, FEED_FILE, SRT_FILE, VTT_FILE, Manifest, PublishedEpisode, clock
 from .errors import ConfigError, OutputError
 from .files import write_atomically
 
-FEED_FILE = "feed.xml"
-COVER_FILE = "cover.png"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -12,6 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
+
+
+def source_digest() -> bytes:
+    """A hash of briefing's own source: what it made is made again by a changed briefing."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.digest()
+
 
 LOCK_FILE = ".briefing.lock"
 

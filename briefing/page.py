@@ -9,10 +9,8 @@ from urllib.parse import quote
 import segno
 
 from .config import Config
-from .episode import CHAPTERS_FILE, SRT_FILE, VTT_FILE, PublishedEpisode, clock, read_vtt
+from .episode import CHAPTERS_FILE, PAGE_FILE, SRT_FILE, VTT_FILE, PublishedEpisode, clock, read_vtt
 from .files import write_atomically
-
-PAGE_FILE = "index.html"
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6fa;color:#1d2433}

@@ -19,17 +19,13 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .assemble import EpisodeWriter, write_tags
-from .choose import STATUSES, Choice, choose
-from .cluster import cluster_executor
 from .config import Config
-from .cover import cover_bytes
-from .dedup import TOLD_FILE, ToldStories
-from .engines import Engine, EngineSettings, engine_class
 from .episode import (
     AUDIO_FILE,
+    COVER_FILE,
     Chapter,
     Manifest,
     clock,
@@ -41,20 +37,23 @@ from .episode import (
     write_transcripts,
 )
 from .errors import BriefingError, ConfigError, EngineUnavailableError, InputError, OutputError, UsageError
-from .fetch import Fetcher
-from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, write_atomically
+from .files import describe_write_error, make_staging_folder, output_lock, remove_stale_staging, source_digest, write_atomically
 from .ingest import Article, expand_inputs, read_articles
-from .llm import LlmUnavailable, LlmUnusable, llm_summary
-from .measure import Loudness
 from .normalize import Lexicon, to_spoken
 from .pinyin import dictionary_readings, spoken_syllables
 from .publish import publish
 from .script import Script, build_script, read_script, write_script
-from .sources import read_sources
 from .summarize import Summary, SummaryTarget, summarize
-from .synthesize import ProgressCallback, SegmentCache, SynthesisReport, SynthesisSettings, process_pool, synthesize_segments, warm_up
 from .text import has_cjk, split_sentences
 from .voices import VoicePreset, fallback_chain, find_preset, preset_for_engine
+
+# The stages that need numpy, the engines, the network or a database are imported where they are
+# used, so a rerun with nothing to make (and `briefing --help`) starts fast.
+if TYPE_CHECKING:
+    from .choose import Choice
+    from .engines import Engine
+    from .measure import Loudness
+    from .synthesize import ProgressCallback, SynthesisReport, SynthesisSettings
 
 
 @dataclass(frozen=True)
@@ -125,6 +124,8 @@ def with_voice_choices(
     voices_dir = config.paths.voices_path
     try:
         if engine and not voice:
+            from .engines import engine_class
+
             default_voice = engine_class(engine, must_be_available=False).default_voice
             voice = preset_for_engine(engine, voices_dir, default_voice).name
             host_voice = host_voice or voice
@@ -160,6 +161,8 @@ def daily(
         gathered = gather(config, day, out_root)
         ingested = Ingested(gathered.articles, gathered.problems)
         if not ingested.articles:
+            from .choose import STATUSES
+
             found = ", ".join(
                 f"{sum(c.status == s for c in gathered.choices)} {s}" for s in STATUSES if any(c.status == s for c in gathered.choices)
             )
@@ -202,6 +205,8 @@ class Gathered:
 
     def remember(self, date: dt.date, out_root: Path, told: tuple[Article, ...]) -> None:
         """Record the stories the finished episode told, so the next days skip them."""
+        from .dedup import TOLD_FILE, ToldStories
+
         ids = {id(article) for article in told}
         stories = ToldStories(out_root / TOLD_FILE)
         try:
@@ -216,6 +221,11 @@ class Gathered:
 def gather(config: Config, date: dt.date, out_root: Path | None = None) -> Gathered:
     """Read every configured source and choose the day's stories (see `choose`); nothing is written
     but the HTTP cache. `briefing sources` prints this; `daily` tells the new ones."""
+    from .choose import choose
+    from .dedup import TOLD_FILE, ToldStories
+    from .fetch import Fetcher
+    from .sources import read_sources
+
     out_root = out_root or config.paths.output_path
     with Fetcher(config.paths.cache_path / "http") as fetcher:
         results = read_sources(config.sources, fetcher)
@@ -327,6 +337,8 @@ def _llm_summaries(
     articles: list[Article], extractive: list[Summary], target: SummaryTarget, config: Config
 ) -> tuple[list[Summary], list[str]]:
     """The LLM's summary for each article, or the extractive one with the reason (see `llm`)."""
+    from .llm import LlmUnavailable, LlmUnusable, llm_summary
+
     summaries, fallbacks = [], []
     down: LlmUnavailable | None = None  # once the endpoint fails, the other stories do not wait on it
     for article, fallback in zip(articles, extractive):
@@ -368,6 +380,9 @@ def preset_chains(script: Script, config: Config) -> list[tuple[VoicePreset, ...
 
 
 def synthesis_settings(config: Config) -> SynthesisSettings:
+    from .engines import EngineSettings
+    from .synthesize import SynthesisSettings
+
     return SynthesisSettings(
         workers=config.synthesis.workers,
         connections=config.synthesis.connections,
@@ -396,8 +411,7 @@ def inputs_fingerprint(articles: tuple[Article, ...], config: Config, date: dt.d
         ).encode("utf-8")
     )
     digest.update(lexicon)
-    for source in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(source.read_bytes())
+    digest.update(source_digest())
     return digest.hexdigest()
 
 
@@ -419,6 +433,10 @@ def make_episode(
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when complete.
     The caller holds the output folder's lock (`files.output_lock`), as `daily` does. Synthesis runs
     on `executor` when given (a cluster's, a batch's shared pool), else on this machine."""
+    from .assemble import EpisodeWriter, write_tags
+    from .cover import cover_bytes
+    from .synthesize import SegmentCache, synthesize_segments
+
     # Mastering needs scipy, slow to import: load it while the first segments are synthesized.
     threading.Thread(target=_import_mastering, name="import-mastering", daemon=True).start()
     final_dir = out_root / script.date.isoformat()
@@ -483,7 +501,7 @@ def make_episode(
                 created=now,
             ),
         )
-        write_atomically(out_root / "cover.png", cover_bytes(script.programme))
+        write_atomically(out_root / COVER_FILE, cover_bytes(script.programme))
         _swap_into_place(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -496,6 +514,9 @@ def _executor(config: Config, given: Executor | None) -> Iterator[Executor | Non
     """`given`; else the configured cluster's executor; else, when the voice's engine runs in
     processes, a local pool whose workers start loading it at once, while the script is written;
     else None (synthesis picks its own)."""
+    from .cluster import cluster_executor
+    from .synthesize import process_pool, warm_up
+
     if given is not None:
         yield given
         return
@@ -515,6 +536,8 @@ def _executor(config: Config, given: Executor | None) -> Iterator[Executor | Non
 
 def _voice_engine(config: Config) -> type[Engine] | None:
     """The engine of the voice that reads the stories, if it can run here."""
+    from .engines import engine_class
+
     try:
         return engine_class(find_preset(config.synthesis.voice, config.paths.voices_path).engine)
     except (ConfigError, UsageError, EngineUnavailableError):

@@ -100,3 +100,53 @@ def test_voice_choices_from_the_command_line(tone_config: Config):
     assert (chosen.synthesis.voice, chosen.synthesis.host_voice, chosen.synthesis.strict) == ("reader", "reader", False)
     strict = pipeline.with_voice_choices(tone_config, host_voice="tone", strict=True)
     assert strict.synthesis.voice == "tone" and strict.synthesis.host_voice == "tone" and strict.synthesis.strict
+
+
+def test_publishing_again_with_nothing_changed_leaves_the_files_as_they_are(tone_config: Config):
+    """A podcast app polling the feed sees the same bytes until something it shows changes."""
+    import dataclasses
+    import datetime as dt
+
+    from briefing.publish import publish
+
+    out = tone_config.paths.output_path
+    pipeline.daily([TEST_PAGES[0]], tone_config, dt.date.fromisoformat(DATE))
+    published = {name: (out / name).stat().st_mtime_ns for name in ("feed.xml", "index.html")}
+    feed = (out / "feed.xml").read_bytes()
+    assert pipeline.daily([TEST_PAGES[0]], tone_config, dt.date.fromisoformat(DATE)).reused is not None
+    publish(out, tone_config)
+    assert {name: (out / name).stat().st_mtime_ns for name in published} == published and (out / "feed.xml").read_bytes() == feed
+    renamed = dataclasses.replace(tone_config, feed=dataclasses.replace(tone_config.feed, author="另一家报社"))
+    publish(out, renamed)
+    assert "另一家报社".encode() in (out / "feed.xml").read_bytes()
+    (out / "index.html").unlink()
+    publish(out, renamed)
+    assert (out / "index.html").exists()
+    publish(out, renamed, base_url="https://news.example.org/briefing")
+    assert b"https://news.example.org/briefing/feed.xml" in (out / "feed.xml").read_bytes()
+
+
+def test_a_rerun_with_nothing_changed_loads_none_of_the_heavy_modules(tone_config: Config, tmp_path: Path):
+    """Start-up is kept short by importing the audio, network and LLM stacks only where they are
+    used: a rerun that finds the episode up to date needs none of them."""
+    import datetime as dt
+    import subprocess
+    import sys
+
+    pipeline.daily([TEST_PAGES[0]], tone_config, dt.date.fromisoformat(DATE))
+    config_file = tmp_path / "briefing.toml"
+    config_file.write_text(
+        "\n".join(f'{key} = "{value}"' for key, value in tone_config.to_dict()["paths"].items() if value)
+        + '\nvoice = "tone"\nworkers = 1\n',
+        encoding="utf-8",
+    )
+    heavy = ["numpy", "scipy", "pydub", "rich", "pydantic", "openai", "httpx", "lxml", "feedgen", "segno", "PIL", "jieba", "trafilatura"]
+    check = (
+        "import sys\nfrom briefing.cli import main\n"
+        f"sys.argv = ['briefing', 'daily', {str(TEST_PAGES[0])!r}, '--date', {DATE!r}, '--config', {str(config_file)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        f"print('loaded:', sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    assert "up to date" in result.stdout, result.stdout + result.stderr
+    assert "loaded: []" in result.stdout
