@@ -313,10 +313,20 @@ def _polyphone_model() -> _PolyphoneModel:
     return _PolyphoneModel()
 
 
+SYLLABLE_TABLE = Path(__file__).with_name("syllables.tsv")
+
+
 @lru_cache(maxsize=1)
 def _unambiguous_characters() -> dict[str, str]:
+    """TONE3 syllable -> a common character read only so, from the table `find_unambiguous_characters`
+    made (reading the dictionaries takes a second; the table, a millisecond)."""
+    rows = SYLLABLE_TABLE.read_text(encoding="utf-8").splitlines()
+    return dict(row.split("\t") for row in rows if row and not row.startswith("#"))
+
+
+def find_unambiguous_characters() -> dict[str, str]:
     """TONE3 syllable -> the most frequent character (by jieba's dictionary) that both g2pM and
-    pypinyin read only so."""
+    pypinyin read only so. `python -m briefing.pinyin` writes it to syllables.tsv."""
     import jieba
     from pypinyin.contrib.tone_convert import to_tone3
     from pypinyin.pinyin_dict import pinyin_dict
@@ -335,3 +345,10 @@ def _unambiguous_characters() -> dict[str, str]:
         if syllable not in best or count > best[syllable][0]:
             best[syllable] = (count, char)
     return {syllable: char for syllable, (_, char) in best.items()}
+
+
+if __name__ == "__main__":
+    table = sorted(find_unambiguous_characters().items())
+    header = "# TONE3 syllable, then a common character g2pM and pypinyin both read only so (python -m briefing.pinyin)\n"
+    SYLLABLE_TABLE.write_text(header + "".join(f"{syllable}\t{char}\n" for syllable, char in table), encoding="utf-8")
+    print(f"{SYLLABLE_TABLE}: {len(table)} syllables")

@@ -101,3 +101,15 @@ def test_cached_audio_follows_the_pronunciation_code():
 
     # The engine's version is part of every segment's cache key.
     assert OfflineEngine.version.endswith(PRONUNCIATION_VERSION) and len(PRONUNCIATION_VERSION) == 12
+
+
+def test_the_shipped_syllable_table_matches_the_installed_dictionaries():
+    """syllables.tsv saves start-up the second it takes to read three dictionaries; after an upgrade
+    of any of them, every syllable must still be there and each character still read only so
+    (else regenerate it: python -m briefing.pinyin)."""
+    from briefing.pinyin import _unambiguous_characters, find_unambiguous_characters
+
+    shipped, found = _unambiguous_characters(), find_unambiguous_characters()
+    assert len(shipped) > 1000 and shipped.keys() == found.keys()
+    stale = {syllable: char for syllable, char in shipped.items() if dictionary_readings(char) != [syllable]}
+    assert not stale
