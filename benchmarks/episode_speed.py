@@ -37,22 +37,23 @@ def timed(cache: Path, *arguments: str) -> float:
 def cold_daily(out: Path, cache: Path) -> tuple[float, float]:
     """A cold daily in this process: (its wall time, the time after synthesis ended)."""
     import briefing.pipeline as pipeline
+    import briefing.synthesize as synthesis
     from briefing.config import Config
 
     synthesized = []
-    synthesize = pipeline.synthesize_segments
+    synthesize = synthesis.synthesize_segments
 
     def timing(*args, **kwargs):  # type: ignore[no-untyped-def]
         result = synthesize(*args, **kwargs)
         synthesized.append(time.perf_counter())
         return result
 
-    pipeline.synthesize_segments = timing  # type: ignore[assignment]
+    synthesis.synthesize_segments = timing  # type: ignore[assignment]
     os.environ["BRIEFING_CACHE_DIR"] = str(cache)
     started = time.perf_counter()
     pipeline.daily([PAGE], Config(), DATE, out)
     ended = time.perf_counter()
-    pipeline.synthesize_segments = synthesize
+    synthesis.synthesize_segments = synthesize
     return ended - started, ended - synthesized[0]
 
 

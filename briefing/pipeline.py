@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -177,6 +178,7 @@ def daily(
         episode: Episode | None = None
         warnings: tuple[str, ...] = ()
         if reused is None:
+            _load_mastering()
             with _executor(config, executor) as run_on:
                 planned = plan_script(ingested.articles, config, day)
                 episode = make_episode(planned.script, config, out_root, progress, fingerprint, run_on)
@@ -437,8 +439,7 @@ def make_episode(
     from .cover import cover_bytes
     from .synthesize import SegmentCache, synthesize_segments
 
-    # Mastering needs scipy, slow to import: load it while the first segments are synthesized.
-    threading.Thread(target=_import_mastering, name="import-mastering", daemon=True).start()
+    _load_mastering()
     final_dir = out_root / script.date.isoformat()
     number = episode_number(out_root, final_dir)
     previous = read_manifest(final_dir)
@@ -529,9 +530,12 @@ def _executor(config: Config, given: Executor | None) -> Iterator[Executor | Non
     if engine is None or engine.parallel != "processes" or workers == 1:
         yield None
         return
-    with process_pool(workers) as pool:
+    pool = process_pool(workers)
+    try:
         warm_up(pool, engine, synthesis_settings(config), workers)
         yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # the workers exit while the feed is written
 
 
 def _voice_engine(config: Config) -> type[Engine] | None:
@@ -544,8 +548,18 @@ def _voice_engine(config: Config) -> type[Engine] | None:
         return None
 
 
-def _import_mastering() -> None:
-    import scipy.signal  # noqa: F401
+@lru_cache(maxsize=1)
+def _load_mastering() -> None:
+    """Import what mixing and mastering need (numpy, scipy, pyloudnorm, pydub: about half a second)
+    on a thread, once, while the script is written and the engine loads."""
+
+    def load() -> None:
+        import pyloudnorm.iirfilter  # noqa: F401
+        import scipy.signal  # noqa: F401
+
+        from . import assemble  # noqa: F401
+
+    threading.Thread(target=load, name="load-mastering", daemon=True).start()
 
 
 def _swap_into_place(staging: Path, final_dir: Path) -> None:

@@ -253,7 +253,6 @@ def _run_preset(
         return {}
     try:
         engine = engine_class(preset.engine)
-        prepared = engine.prepare([spoken for _, spoken in jobs])
     except EngineUnavailableError as exc:
         return {index: str(exc) for index, _ in jobs}
     breaker = _Breaker(settings.breaker)
@@ -277,13 +276,12 @@ def _run_preset(
     owned = executor is None or engine.parallel == "threads"
     running = local_executor(engine, len(jobs), settings) if owned or executor is None else executor
     with running if owned else nullcontext():
-        pending = {
-            running.submit(
-                synthesize_one,
-                SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared.get(spoken)),
-            ): (index, spoken)
-            for index, spoken in jobs
-        }
+        pending: dict[Future[SpeechAudio], tuple[int, str]] = {}
+        for index, spoken in jobs:
+            # One text prepared at a time, each submitted as soon as it is: the workers start at once.
+            prepared = engine.prepare([spoken]).get(spoken)
+            job = SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared)
+            pending[running.submit(synthesize_one, job)] = (index, spoken)
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
