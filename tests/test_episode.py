@@ -22,6 +22,7 @@ from briefing.errors import OutputError, SynthesisError
 from briefing.files import LOCK_FILE
 from briefing.measure import decode, measure_loudness
 from briefing.pipeline import make_episode
+from briefing.publish import PUBLISHED_FILE
 from briefing.script import read_script
 
 from .conftest import EPISODE_DATE, EXAMPLE_PAGE, ROOT
@@ -43,7 +44,7 @@ def test_episode_folder_is_complete(episode_dir: Path):
     names = {p.name for p in episode_dir.iterdir()}
     assert names == {"episode.mp3", "episode.json", "script.json", "script.md", "chapters.json", "transcript.srt", "transcript.vtt"}
     assert (episode_dir.parent / "cover.png").exists()
-    assert not [p for p in episode_dir.parent.iterdir() if p.name.startswith(".") and p.name != LOCK_FILE]
+    assert not [p for p in episode_dir.parent.iterdir() if p.name.startswith(".") and p.name not in (LOCK_FILE, PUBLISHED_FILE)]
 
 
 def test_mp3_format_and_duration_match_the_script(episode_dir: Path, script):
@@ -177,7 +178,7 @@ def test_full_disk_keeps_the_previous_episode(episode_root: Path, tmp_path: Path
         make_episode(script, Config(), out)
     assert (out / EPISODE_DATE / "episode.mp3").read_bytes() == before
     assert (out / EPISODE_DATE / "episode.json").exists()
-    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != LOCK_FILE]
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name not in (LOCK_FILE, PUBLISHED_FILE)]
 
 
 def test_true_peak_limiting_holds_the_peaks_between_samples():
