@@ -48,6 +48,8 @@ test: lint $(TEST_TOOLS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/episode_speed.py
+	$(BIN)/python benchmarks/episode_scale.py
+	$(BIN)/python benchmarks/cluster_speed.py
 	$(BIN)/python benchmarks/summary_rouge.py
 	$(BIN)/python benchmarks/edge_overhead.py
 

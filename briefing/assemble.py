@@ -358,8 +358,7 @@ class BlockPeaks:
 
     def __init__(self, samples: np.ndarray, block: int, true_peak: bool) -> None:
         self.samples, self.block, self.true_peak = samples, block, true_peak
-        padded = np.pad(np.abs(samples), (0, (-len(samples)) % block))
-        self.values = padded.reshape(-1, block).max(axis=1) if len(samples) else np.zeros(0, np.float32)
+        self.values = _block_max(np.abs(samples), block)
         # A block's neighbours are within the interpolation filter's reach of its edges.
         around = np.maximum(self.values, np.maximum(np.r_[self.values[1:], 0.0], np.r_[0.0, self.values[:-1]]))
         self._bound = around * intersample_bound()
@@ -372,8 +371,7 @@ class BlockPeaks:
             edges = np.flatnonzero(np.diff(np.r_[0, needed.astype(np.int8), 0]))
             for first, last in zip(edges[::2], edges[1::2]):
                 start, stop = first * self.block, min(last * self.block, len(self.samples))
-                found = true_peaks(self.samples, start, stop)
-                self.values[first:last] = np.pad(found, (0, (-len(found)) % self.block)).reshape(-1, self.block).max(axis=1)
+                self.values[first:last] = _block_max(true_peaks(self.samples, start, stop), self.block)
             self._exact |= needed
         return self.values
 
@@ -381,6 +379,11 @@ class BlockPeaks:
         """The highest peak after `gain` and the limiter's `envelope` (read at block centres)."""
         scaled = self.values * gain * (envelope if envelope is not None else 1.0)
         return float(scaled.max(initial=0.0))
+
+
+def _block_max(values: np.ndarray, block: int) -> np.ndarray:
+    """The largest of each `block` values (the last block may be short)."""
+    return np.pad(values, (0, (-len(values)) % block)).reshape(-1, block).max(axis=1, initial=0.0)
 
 
 def limiter_gain(peaks: np.ndarray, ceiling: float, reach: int = 6) -> np.ndarray | None:
