@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
+from briefing.assemble import LOUDNESS_TOLERANCE, TARGET_LUFS
 from briefing.engines import EngineSettings, create_engine
 from briefing.errors import SynthesisError
+from briefing.measure import measure_loudness
 from briefing.voices import VoicePreset
 
 from .conftest import EPISODE_DATE, EXAMPLE_PAGE, run_cli
@@ -73,6 +75,11 @@ def test_daily_with_the_edge_engine_uses_the_service_for_every_segment(service, 
     cues = (episode_dir / "transcript.srt").read_text(encoding="utf-8").strip().split("\n\n")
     assert len(cues) > manifest["segments"]
     assert manifest["duration"] > 20
+    # An online voice arrives as MP3 and is encoded again: the episode still meets its loudness and
+    # true-peak targets as ffmpeg measures them, and reports what ffmpeg measures.
+    measured = measure_loudness(episode_dir / "episode.mp3")
+    assert abs(measured.integrated_lufs - TARGET_LUFS) <= LOUDNESS_TOLERANCE and measured.true_peak_dbtp <= -1.0
+    assert abs(manifest["loudness"]["integrated_lufs"] - measured.integrated_lufs) <= 0.2
 
 
 @pytest.mark.slow
