@@ -277,12 +277,12 @@ def _run_preset(
     running = local_executor(engine, len(jobs), settings) if owned or executor is None else executor
     with running if owned else nullcontext():
         pending: dict[Future[SpeechAudio], tuple[int, str]] = {}
-        for index, spoken in jobs:
-            # One text prepared at a time, each submitted as soon as it is: the workers start at once.
-            prepared = engine.prepare([spoken]).get(spoken)
-            job = SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared)
-            pending[running.submit(synthesize_one, job)] = (index, spoken)
         try:
+            for index, spoken in jobs:
+                # One text prepared at a time, each submitted as soon as it is: the workers start at once.
+                prepared = engine.prepare([spoken]).get(spoken)
+                job = SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared)
+                pending[running.submit(synthesize_one, job)] = (index, spoken)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
