@@ -42,8 +42,8 @@ ENCODER_GAIN_DB = -0.45
 # MAX_STEER_DB: what is left of a steady offset is 1 / (1 + STEER) of it.
 STEER, MAX_STEER_DB = 4.0, 0.5  # half a decibel between segments goes unheard
 # The master's true peak stays this far under the MP3's limit, for what encoding adds to peaks: on
-# the offline and the online voice the MP3 peaks 0.1 to 0.3 dB above the master less LAME's 0.45 dB.
-# (0.5 rather than 1 dB: less limiting, and the ASR reads the offline voice a little better.)
+# the offline voice the MP3 peaks 0.1 dB above the master less LAME's 0.45 dB. (0.5 rather than
+# 1 dB: less limiting, and the ASR reads the offline voice a little better.)
 ENCODER_HEADROOM_DB = 0.5
 MP3_LENGTH_TOLERANCE = 0.1  # seconds between the MP3's length and what was encoded
 CHIME_PEAK, STING_PEAK = 0.21, 0.26  # the music's level as heard, under the voice's -19 LUFS
