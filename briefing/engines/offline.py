@@ -179,10 +179,13 @@ def _acoustic_model(assets: Path) -> bytes:
     import tempfile
 
     original = (assets / "fastspeech2_quan.tflite").stat()
-    identity = f"{assets}|{original.st_size}|{original.st_mtime_ns}|{_DROPOUT_SEED}".encode()
+    # The original's place, size and time, and the patching code itself: a change to either patches again.
+    identity = f"{assets}|{original.st_size}|{original.st_mtime_ns}|{_DROPOUT_SEED}".encode() + _patched_acoustic_model.__code__.co_code
     kept = Path(tempfile.gettempdir()) / f"briefing-fastspeech2-{hashlib.sha256(identity).hexdigest()[:16]}.tflite"
     try:
-        return kept.read_bytes()
+        model = kept.read_bytes()
+        if model[4:8] == b"TFL3":  # a LiteRT model file, not something else by that name
+            return model
     except OSError:
         pass
     model = _patched_acoustic_model(assets)
