@@ -91,8 +91,8 @@ class EpisodeWriter:
         self._next = 0
         self._written = 0  # samples
         self._cues: list[Cue] = []
-        self._overlay = _at_level(intro_sting(), STING_PEAK)  # rings on under the first words
-        self._chime = _at_level(chime_tone(), CHIME_PEAK)
+        self._overlay = intro_sting()  # rings on under the first words
+        self._chime = chime_tone()
         self._chime_peak = float(true_peaks(self._chime, 0, len(self._chime)).max())
         self._last_gain_db: float | None = None
         self._meter = LoudnessMeter(EPISODE_RATE)
@@ -186,14 +186,14 @@ def check_mp3(path: Path, duration: float) -> None:
     except (MutagenError, OSError) as exc:
         raise AssemblyError(f"{path}: the encoded MP3 cannot be read back: {exc}") from None
     assert info is not None  # mutagen raises when it finds no MPEG frame
-    expected_bytes = info.bitrate / 8 * duration
+    size, expected_bytes = path.stat().st_size, info.bitrate / 8 * duration
     if (
         (info.sample_rate, info.channels) != (MP3_RATE, 1)
         or abs(info.length - duration) > MP3_LENGTH_TOLERANCE
-        or abs(path.stat().st_size - expected_bytes) > 0.01 * expected_bytes + 2000
+        or abs(size - expected_bytes) > 0.01 * expected_bytes + 2000
     ):
         raise AssemblyError(
-            f"{path}: the encoded MP3 holds {path.stat().st_size} bytes, {info.length:.2f} s of {info.channels}-channel "
+            f"{path}: the encoded MP3 holds {size} bytes, {info.length:.2f} s of {info.channels}-channel "
             f"{info.sample_rate} Hz audio, not the {duration:.2f} s mono {MP3_RATE} Hz that was encoded"
         )
 
@@ -201,10 +201,6 @@ def check_mp3(path: Path, duration: float) -> None:
 def _fade(seconds: float) -> np.ndarray:
     """A linear fade in from silence (-120 dB) to full level; reversed, a fade out."""
     return np.linspace(10 ** (-120 / 20), 1.0, int(seconds * EPISODE_RATE), endpoint=False, dtype=np.float32)
-
-
-def _at_level(samples: np.ndarray, peak: float) -> np.ndarray:
-    return (samples * (peak / np.max(np.abs(samples)))).astype(np.float32)
 
 
 def timed_lines(text: str, spoken: str, speech: SpeechAudio, max_chars: int = CUE_CHARS) -> list[tuple[float, float, str]]:
@@ -271,25 +267,25 @@ def _bell(frequency: float, seconds: float, decay: float) -> np.ndarray:
     return (partials * attack * np.exp(-t / decay)).astype(np.float32)
 
 
-def chime_tone() -> np.ndarray:
-    """Two soft bell notes (a rising fifth): the mark between stories."""
+def chime_tone(peak: float = CHIME_PEAK) -> np.ndarray:
+    """Two soft bell notes (a rising fifth), peaking at `peak`: the mark between stories."""
     first, second = _bell(659.25, 0.9, 0.22), _bell(987.77, 0.9, 0.3)
     offset = int(0.16 * EPISODE_RATE)
     out = np.zeros(offset + len(second), dtype=np.float32)
     out[: len(first)] += first
     out[offset:] += second
-    return out / np.max(np.abs(out))
+    return (peak * out / np.max(np.abs(out))).astype(np.float32)
 
 
-def intro_sting() -> np.ndarray:
-    """A rising four-note arpeggio that rings on under the first words of the intro."""
+def intro_sting(peak: float = STING_PEAK) -> np.ndarray:
+    """A rising four-note arpeggio, peaking at `peak`, that rings on under the first words of the intro."""
     notes = [523.25, 659.25, 783.99, 1046.5]
     step = int(0.2 * EPISODE_RATE)
     out = np.zeros(step * len(notes) + int(2.6 * EPISODE_RATE), dtype=np.float32)
     for n, frequency in enumerate(notes):
         tone = _bell(frequency, 2.6, 0.5 + 0.15 * n)
         out[n * step : n * step + len(tone)] += tone
-    return out / np.max(np.abs(out))
+    return (peak * out / np.max(np.abs(out))).astype(np.float32)
 
 
 @dataclass(frozen=True)

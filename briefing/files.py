@@ -10,13 +10,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import OutputError
 
 
+@lru_cache(maxsize=1)
 def source_digest() -> bytes:
-    """A hash of briefing's own source: what it made is made again by a changed briefing."""
+    """A hash of briefing's own source: what it made is made again by a changed briefing. Read once
+    a process: a run's fingerprint and each publish use it."""
     digest = hashlib.sha256()
     for source in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(source.read_bytes())
