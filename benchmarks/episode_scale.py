@@ -27,7 +27,7 @@ TARGET_MB = 1024
 def one_run(pages: int) -> dict[str, float]:
     """In this process: make the episode from `pages` copies of the page; its figures as a dict."""
     sys.path.insert(0, str(ROOT))
-    from tests import tone_engine
+    from tests.fakes import tone_engine
 
     tone_engine.SECONDS_PER_CHARACTER = 0.22
     from briefing import pipeline

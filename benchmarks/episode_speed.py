@@ -39,13 +39,13 @@ def timed(cache: Path, *arguments: str) -> float:
 def cold_daily(out: Path, cache: Path) -> tuple[float, float, float]:
     """A cold daily in this process: its wall time, the time after synthesis ended, and the CPU time
     the episode writer (mixing, mastering, feeding the encoder) took while segments arrived."""
-    import briefing.assemble as assemble
+    import briefing.mix as mix
     import briefing.pipeline as pipeline
     import briefing.synthesize as synthesis
     from briefing.config import Config
 
     synthesized, writing = [], [0.0]
-    synthesize, add = synthesis.synthesize_segments, assemble.EpisodeWriter.add
+    synthesize, add = synthesis.synthesize_segments, mix.EpisodeWriter.add
 
     def timing(*args, **kwargs):  # type: ignore[no-untyped-def]
         result = synthesize(*args, **kwargs)
@@ -58,12 +58,12 @@ def cold_daily(out: Path, cache: Path) -> tuple[float, float, float]:
         writing[0] += time.thread_time() - started
 
     synthesis.synthesize_segments = timing  # type: ignore[assignment]
-    assemble.EpisodeWriter.add = timed_add  # type: ignore[method-assign]
+    mix.EpisodeWriter.add = timed_add  # type: ignore[method-assign]
     os.environ["BRIEFING_CACHE_DIR"] = str(cache)
     started = time.perf_counter()
     pipeline.daily([PAGE], Config(), DATE, out)
     ended = time.perf_counter()
-    synthesis.synthesize_segments, assemble.EpisodeWriter.add = synthesize, add  # type: ignore[method-assign]
+    synthesis.synthesize_segments, mix.EpisodeWriter.add = synthesize, add  # type: ignore[method-assign]
     return ended - started, ended - synthesized[0], writing[0]
 
 
@@ -71,7 +71,8 @@ def raw_engine_seconds() -> tuple[float, float]:
     """The bare offline engine, one thread, on every segment of the same script: (seconds, audio seconds)."""
     from briefing.config import Config
     from briefing.engines.offline import OfflineEngine
-    from briefing.pipeline import ingest_pages, make_script
+    from briefing.pipeline import ingest_pages
+    from briefing.plan import make_script
     from briefing.voices import VoicePreset
 
     script = make_script(ingest_pages([PAGE]).articles, Config(), DATE)

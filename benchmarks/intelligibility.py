@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from briefing.episode import read_vtt
-from briefing.measure import decode
+from briefing.mp3 import decode
 
 ROOT = Path(__file__).resolve().parent.parent
 CER_TOOL = ROOT.parent / "shared" / "tools" / "asr" / "cer.py"

@@ -15,22 +15,22 @@ import datetime as dt
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.polyphones import pypinyin_defaults  # noqa: E402
+from briefing.build import preset_chains, read_voices, synthesis_settings  # noqa: E402
 from briefing.config import Config  # noqa: E402
 from briefing.engines.offline import OfflineEngine  # noqa: E402
-from briefing.pinyin import remember_syllables  # noqa: E402
-from briefing.pipeline import ingest_pages, make_script, preset_chains, synthesis_settings  # noqa: E402
-from briefing.synthesize import SegmentCache, synthesize_segments  # noqa: E402
+from briefing.pipeline import ingest_pages  # noqa: E402
+from briefing.plan import make_script  # noqa: E402
+from briefing.synthesize import SegmentCache, synthesize_all  # noqa: E402
 
 
 def with_pypinyin(spoken_texts: list[str]):  # type: ignore[no-untyped-def]
-    return {text: partial(remember_syllables, {text: pypinyin_defaults(text)}) for text in spoken_texts}
+    return {text: pypinyin_defaults(text) for text in spoken_texts}
 
 
 def cold_synthesis(script, config: Config, reader: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -40,10 +40,10 @@ def cold_synthesis(script, config: Config, reader: str) -> tuple[float, float]: 
     try:
         with tempfile.TemporaryDirectory() as cache:
             started = time.perf_counter()
-            report = synthesize_segments(
-                list(script.segments), preset_chains(script, config), SegmentCache(Path(cache)), synthesis_settings(config)
+            report_audio, report = synthesize_all(
+                list(script.segments), preset_chains(script, read_voices(config)), SegmentCache(Path(cache)), synthesis_settings(config)
             )
-            return time.perf_counter() - started, sum(audio.duration for audio in report.audio)
+            return time.perf_counter() - started, sum(audio.duration for audio in report_audio)
     finally:
         OfflineEngine.prepare = stage  # type: ignore[method-assign]
 

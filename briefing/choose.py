@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,15 @@ from .sources import Item, SourceResult
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-STATUSES = ("new", "duplicate", "told", "old", "error")
+
+class Status(StrEnum):
+    """What became of an item, in the order `briefing sources` counts them."""
+
+    NEW = "new"  # told in today's episode
+    DUPLICATE = "duplicate"  # the same story as one ranked before it today
+    TOLD = "told"  # told in an earlier episode, and not changed materially since
+    OLD = "old"  # published on another day
+    ERROR = "error"  # the item or its source could not be read
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class Choice:
     title: str
     url: str
     published: str
-    status: str
+    status: Status
     detail: str = ""
     item: Item | None = None
     signature: MinHash | None = None
@@ -52,7 +61,7 @@ def choose(results: list[SourceResult], date: dt.date, zone: ZoneInfo, told: Tol
     for result in results:
         if result.error:
             where = result.source.url or result.source.path
-            choices.append(Choice(result.source.name, "", where, "", "error", result.error))
+            choices.append(Choice(result.source.name, "", where, "", Status.ERROR, result.error))
     order = {id(result.source): n for n, result in enumerate(results)}
     items = sorted(
         ((item, order[id(result.source)]) for result in results for item in result.items),
@@ -62,22 +71,22 @@ def choose(results: list[SourceResult], date: dt.date, zone: ZoneInfo, told: Tol
     kept = MinHashLSH(threshold=SAME_STORY, num_perm=NUM_PERM)
     kept_items: dict[str, Choice] = {}
     for item, _ in items:
-        base = Choice(item.source, item.title, item.url, item.published, "new", item=item)
+        base = Choice(item.source, item.title, item.url, item.published, Status.NEW, item=item)
         if item.error:
-            choices.append(replace(base, status="error", detail=item.error))
+            choices.append(replace(base, status=Status.ERROR, detail=item.error))
             continue
         day = item.local_date(zone)
         if day is not None and day != date:
-            choices.append(replace(base, status="old", detail=f"published {day.isoformat()}, not {date.isoformat()}"))
+            choices.append(replace(base, status=Status.OLD, detail=f"published {day.isoformat()}, not {date.isoformat()}"))
             continue
         mark = signature(item.article.body or item.title)
         same = [kept_items[key] for key in kept.query(mark) if similarity(mark, kept_items[key].signature) >= SAME_STORY]
         if same:
-            choices.append(replace(base, status="duplicate", detail=f"the same story as 《{same[0].title}》 ({same[0].source})"))
+            choices.append(replace(base, status=Status.DUPLICATE, detail=f"the same story as 《{same[0].title}》 ({same[0].source})"))
             continue
         before = next((story for story in earlier if similarity(mark, story.signature) >= SAME_STORY), None)
         if before is not None:
-            choices.append(replace(base, status="told", detail=f"told on {before.date.isoformat()} as 《{before.title}》"))
+            choices.append(replace(base, status=Status.TOLD, detail=f"told on {before.date.isoformat()} as 《{before.title}》"))
             continue
         chosen = replace(base, signature=mark)
         key = f"{len(kept_items)}"

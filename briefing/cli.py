@@ -223,6 +223,8 @@ def sources(
     config = Config.load(config_path)
     if not config.sources:
         raise UsageError(f"no [[sources]] in {config_path or CONFIG_FILE}; see the README's Sources section")
+    from .choose import Status
+
     choices = pipeline.gather(config, date or pipeline.today(config), out).choices
     if as_json:
         _say(json.dumps([c.to_dict() for c in choices], ensure_ascii=False, indent=2))
@@ -230,7 +232,7 @@ def sources(
         for c in choices:
             detail = f"  ({c.detail})" if c.detail else ""
             _say(f"{c.status:<9} {c.source:<12} {c.title or '-'}  {c.url}{detail}")
-    if any(c.status == "error" for c in choices):
+    if any(c.status == Status.ERROR for c in choices):
         raise typer.Exit(EXIT_FAILURE)
 
 

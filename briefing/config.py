@@ -14,6 +14,7 @@ import re
 import string
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -206,7 +207,14 @@ class PathsConfig:
         return Path(base) / "briefing"
 
 
-SOURCE_KINDS = ("rss", "web", "page", "jsonl")
+class SourceKind(StrEnum):
+    """What a source is read as."""
+
+    RSS = "rss"  # an RSS or Atom feed; each item's link is read as an article page
+    WEB = "web"  # one article page
+    PAGE = "page"  # page files, or a folder of them
+    JSONL = "jsonl"  # JSON Lines, one article an object
+    GUESS = ""  # a path by its ending; a URL by its answer (a feed when it is XML)
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,7 @@ class SourceConfig:
     """Shown in reports (default: the host or the file name)."""
     url: str = ""
     path: str = ""
-    kind: str = ""
+    kind: SourceKind = SourceKind.GUESS
     """rss (RSS or Atom), web (one article page), page (page files or a folder of them), jsonl; empty: guessed."""
     priority: int = 0
     """Lower is told first; sources with the same priority keep their order in the file."""
@@ -227,26 +235,25 @@ class SourceConfig:
             raise ConfigError(f'source {self.name or "#?"}: give exactly one of url = "https://…" or path = "…"')
         if self.url and not BASE_URL_RE.match(self.url):
             raise ConfigError(f"source {self.name or self.url}: invalid url {self.url!r}: expected http:// or https://")
-        if self.kind and self.kind not in SOURCE_KINDS:
-            raise ConfigError(
-                f"source {self.name or self.url or self.path}: unknown kind {self.kind!r}; expected one of {', '.join(SOURCE_KINDS)}"
-            )
         if not self.name:
             object.__setattr__(self, "name", urlsplit(self.url).hostname or self.url if self.url else Path(self.path).name or self.path)
+
+
+class Summarizer(StrEnum):
+    EXTRACTIVE = "extractive"  # built in: the article's own sentences
+    LLM = "llm"  # an OpenAI-compatible chat endpoint, set in [llm]
 
 
 @dataclass(frozen=True)
 class StoriesConfig:
     """Which stories are told, and who summarizes them."""
 
-    summarizer: str = "extractive"
+    summarizer: Summarizer = Summarizer.EXTRACTIVE
     """extractive (built in), or llm (an OpenAI-compatible chat endpoint, set in [llm])."""
     dedup_days: int = 7
     """A story told in the episodes of the last this many days is not told again unless it changed materially (0: off)."""
 
     def __post_init__(self) -> None:
-        if self.summarizer not in ("extractive", "llm"):
-            raise ConfigError(f"invalid summarizer {self.summarizer!r}: expected extractive or llm")
         _check_range("dedup_days", self.dedup_days, 0, 365)
 
 
@@ -326,7 +333,7 @@ class Config:
             sections = {name: SECTIONS[name](**_typed(SECTIONS[name], given, source)) for name, given in values.items()}
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
-        if sections["stories"].summarizer == "llm" and not (sections["llm"].base_url and sections["llm"].model):
+        if sections["stories"].summarizer == Summarizer.LLM and not (sections["llm"].base_url and sections["llm"].model):
             raise ConfigError(f'{source}: summarizer = "llm" needs base_url and model in the [llm] table')
         return cls(speakers=speakers, sources=sources, **sections)
 
@@ -359,7 +366,12 @@ def _sources(value: Any, source: str) -> tuple[SourceConfig, ...]:
         if unknown:
             raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} in [[sources]]; known: name, url, path, kind, priority")
         try:
-            made.append(SourceConfig(**{"priority": order, **_typed(SourceConfig, entry, source)}))
+            typed = _typed(SourceConfig, entry, source)
+        except ConfigError as exc:
+            where = entry.get("name") or entry.get("url") or entry.get("path") or f"#{order + 1}"
+            raise ConfigError(f"{source}: source {where}: {exc}") from None
+        try:
+            made.append(SourceConfig(**{"priority": order, **typed}))
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
     return tuple(made)
@@ -377,7 +389,12 @@ def _typed(kind: type, given: dict[str, Any], source: str) -> dict[str, Any]:
     typed: dict[str, Any] = {}
     for name, value in given.items():
         default = defaults[name]
-        if isinstance(default, tuple):
+        if isinstance(default, StrEnum):
+            choices = [member.value for member in type(default) if member.value]
+            if value not in [member.value for member in type(default)]:
+                raise ConfigError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
+            value = type(default)(value)
+        elif isinstance(default, tuple):
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise ConfigError(f"'{name}' must be a list of strings, got {value!r}")
             value = tuple(value)

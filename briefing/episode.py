@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,38 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class ToldStory:
+    """One story as episode.json records it (the same fields as script.json's stories)."""
+
+    index: int
+    title: str
+    summary: str = ""
+    kicker: str = ""
+    byline: str = ""
+    source: str = ""
+    summarizer: str = "extractive"  # extractive, llm:<model>, or extractive with the reason the LLM's was not used
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ToldStory:
+        texts = {f.name: str(data[f.name]) for f in fields(cls) if f.name in data and f.name not in ("index", "title")}
+        return cls(int(data["index"]), str(data["title"]), **texts)
+
+
+@dataclass(frozen=True)
+class FallbackRecord:
+    """A segment that its voice preset could not make, and the preset that made it instead."""
+
+    segment: int
+    voice: str  # the preset (episode.json's key since the first version)
+    fallback: str
+    reason: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FallbackRecord:
+        return cls(int(data["segment"]), str(data["voice"]), str(data["fallback"]), str(data.get("reason", "")))
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What episode.json records about one finished episode."""
 
@@ -62,10 +94,10 @@ class Manifest:
     integrated_lufs: float
     true_peak_dbtp: float
     chapters: tuple[Chapter, ...]
-    stories: tuple[dict[str, Any], ...]  # as script.json records them
+    stories: tuple[ToldStory, ...]
     presets: dict[str, int] = field(default_factory=dict)  # segments made by each voice preset
     segment_presets: tuple[str, ...] = ()
-    fallbacks: tuple[dict[str, Any], ...] = ()
+    fallbacks: tuple[FallbackRecord, ...] = ()
     segments: int = 0
     inputs: str = ""  # fingerprint of everything the episode was made from
     created: str = ""
@@ -94,10 +126,10 @@ class Manifest:
             "audio": {"file": self.audio_file, "bytes": self.audio_bytes, "type": AUDIO_TYPE},
             "loudness": {"integrated_lufs": self.integrated_lufs, "true_peak_dbtp": self.true_peak_dbtp},
             "chapters": [asdict(chapter) for chapter in self.chapters],
-            "stories": list(self.stories),
+            "stories": [asdict(story) for story in self.stories],
             "voices": self.presets,
             "segment_voices": list(self.segment_presets),
-            "fallbacks": list(self.fallbacks),
+            "fallbacks": [asdict(fallback) for fallback in self.fallbacks],
             "segments": self.segments,
             "inputs": self.inputs,
             "created": self.created,
@@ -130,10 +162,10 @@ class Manifest:
                     Chapter(float(c["start"]), float(c["end"]), str(c["title"]), None if c.get("story") is None else int(c["story"]))
                     for c in data["chapters"]
                 ),
-                stories=tuple(dict(story) for story in data["stories"]),
+                stories=tuple(ToldStory.from_dict(story) for story in data["stories"]),
                 presets={str(name): int(count) for name, count in data.get("voices", {}).items()},
                 segment_presets=tuple(str(name) for name in data.get("segment_voices", ())),
-                fallbacks=tuple(dict(fallback) for fallback in data.get("fallbacks", ())),
+                fallbacks=tuple(FallbackRecord.from_dict(fallback) for fallback in data.get("fallbacks", ())),
                 segments=int(data.get("segments", 0)),
                 inputs=str(data.get("inputs", "")),
                 created=str(data.get("created", "")),

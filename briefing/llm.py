@@ -28,7 +28,7 @@ SYSTEM_PROMPT = (
 )
 # An answer is used when its length is within these shares of the target.
 MIN_SHARE, MAX_SHARE = 0.4, 1.3
-MIN_CHINESE_SHARE = 0.7
+MIN_HAN_SHARE = 0.7  # an answer with a smaller share of Han characters is not a Chinese summary
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,}")
 _REFUSAL_RE = re.compile(
     r"抱歉|对不起|无法(?:完成|提供|处理|回答)|不能(?:提供|完成)|作为(?:一个)?AI|I can(?:no|')t|I'm sorry", re.IGNORECASE
@@ -105,7 +105,7 @@ def check_answer(answer: str, article: Article, chars: int) -> str:
     text = re.sub(r"\s+", "", answer.translate(_FULL_WIDTH_DIGITS))
     if _REFUSAL_RE.search(text[:60]):
         raise LlmUnusable("the model declined")
-    if count_han(text) < MIN_CHINESE_SHARE * len(text):
+    if count_han(text) < MIN_HAN_SHARE * len(text):
         raise LlmUnusable("the answer is not Chinese")
     if not MIN_SHARE * chars <= len(text) <= MAX_SHARE * chars:
         raise LlmUnusable(f"{len(text)} characters for a target of {chars}")

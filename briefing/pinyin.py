@@ -122,17 +122,7 @@ def dictionary_readings(text: str) -> list[str]:
 
 def spoken_syllables(text: str) -> list[str]:
     """The syllables the offline voice says for `text` (already normalized): readings plus tone sandhi."""
-    if text in _remembered:
-        return list(_remembered[text])
     return with_tone_sandhi(text, dictionary_readings(text))
-
-
-# Syllables worked out in another process (a synthesis worker gets them from its parent).
-_remembered: dict[str, list[str]] = {}
-
-
-def remember_syllables(syllables: dict[str, list[str]]) -> None:
-    _remembered.update(syllables)
 
 
 def with_tone_sandhi(text: str, readings: list[str]) -> list[str]:

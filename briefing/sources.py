@@ -14,7 +14,7 @@ from pathlib import Path
 from xml.sax import SAXParseException
 from zoneinfo import ZoneInfo
 
-from .config import SourceConfig
+from .config import SourceConfig, SourceKind
 from .errors import InputError, SourceError
 from .fetch import Fetched, Fetcher
 from .ingest import Article, expand_inputs, parse_page, read_articles
@@ -81,12 +81,12 @@ def read_sources(sources: tuple[SourceConfig, ...], fetcher: Fetcher) -> list[So
     return results
 
 
-def _kind(source: SourceConfig) -> str:
+def _kind(source: SourceConfig) -> SourceKind:
     if source.kind:
         return source.kind
     if source.path:
-        return "jsonl" if source.path.endswith(".jsonl") else "page"
-    return "auto"
+        return SourceKind.JSONL if source.path.endswith(".jsonl") else SourceKind.PAGE
+    return SourceKind.GUESS
 
 
 def _item(source: SourceConfig, title: str, text: str, position: int, url: str = "", published: str = "") -> Item:
@@ -211,11 +211,11 @@ def _pages(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
 
 
 _READERS: dict[str, Callable[[SourceConfig, Fetcher], list[Item]]] = {
-    "auto": _auto,
-    "rss": _rss,
-    "web": _web,
-    "jsonl": _jsonl,
-    "page": _pages,
+    SourceKind.GUESS: _auto,
+    SourceKind.RSS: _rss,
+    SourceKind.WEB: _web,
+    SourceKind.JSONL: _jsonl,
+    SourceKind.PAGE: _pages,
 }
 
 

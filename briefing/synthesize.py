@@ -1,46 +1,39 @@
 """Synthesize: script segments into audio, through a segment cache and an executor of engine jobs.
 
-Each segment is one picklable `SegmentJob` run by `synthesize_one`, so the executor can be a local
-process pool (the default), threads for a network engine, or any `concurrent.futures.Executor`
-a caller passes in (a cluster's, for example).
+Each segment is one picklable `SegmentJob` run by `synthesize_one`, so it can run on any
+`concurrent.futures.Executor`; `workers.JobPlaces` decides which.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import json
-import multiprocessing
-import os
-import threading
-import time
 import wave
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from contextlib import nullcontext
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from .engines import Engine, EngineSettings, SpeechAudio, WordBoundary, check_audio, create_engine, engine_class
+from .engines import EngineSettings, SpeechAudio, WordBoundary, check_audio, engine_class
 from .errors import EngineUnavailableError, SynthesisError
 from .files import write_atomically
 from .script import Segment
 from .voices import VoicePreset
+from .workers import JobPlaces, load_engine
 
 ProgressCallback = Callable[[int, int, float], None]  # segments done, total, audio seconds made
-T = TypeVar("T")
+AudioCallback = Callable[[int, SpeechAudio], None]  # segment index, its audio
 
 
 @dataclass(frozen=True)
 class SynthesisReport:
     """What a synthesis run did: how many segments came from the cache, and which preset made each."""
 
-    audio: tuple[SpeechAudio, ...]
     reused: int
     synthesized: int
     presets: tuple[str, ...]  # the preset that made each segment
@@ -122,64 +115,56 @@ class Fallback:
     reason: str
 
 
+class _Collector:
+    """What a synthesis run has done so far: the preset that made each segment, the fallbacks
+    taken, and the progress to report."""
+
+    def __init__(self, total: int, cache: SegmentCache, on_audio: AudioCallback, progress: ProgressCallback | None) -> None:
+        self.total, self.cache, self.on_audio, self.progress = total, cache, on_audio, progress
+        self.used: dict[int, str] = {}
+        self.reused = 0
+        self.seconds = 0.0
+
+    def finished(self, index: int, audio: SpeechAudio, preset: VoicePreset, key: str = "") -> None:
+        if key:
+            self.cache.put(key, audio)
+        self.on_audio(index, audio)
+        self.used[index] = preset.name
+        self.seconds += audio.duration
+        self.report_progress()
+
+    def report_progress(self) -> None:
+        if self.progress:
+            self.progress(len(self.used), self.total, self.seconds)
+
+
 def synthesize_segments(
     segments: list[Segment],
     chains: list[tuple[VoicePreset, ...]],
     cache: SegmentCache,
+    on_audio: AudioCallback,
     settings: SynthesisSettings = SynthesisSettings(),
     progress: ProgressCallback | None = None,
-    executor: Executor | None = None,
-    on_audio: Callable[[int, SpeechAudio], None] | None = None,
+    places: JobPlaces | None = None,
 ) -> SynthesisReport:
-    """Return one SpeechAudio per segment, in order, making only what the cache lacks. With
-    `on_audio`, each segment's audio is handed to it as soon as it is made or read (in no fixed
-    order) and the report holds none: a long episode need not be held in memory.
+    """Hand each segment's audio to `on_audio` as soon as it is made or read from the cache (in no
+    fixed order), making only what the cache lacks; a long episode is never held in memory.
 
     `chains[i]` is segment i's preset followed by its fallbacks. A segment that a preset cannot make
-    moves on to the next one; when the last one fails too, SynthesisError says which and why. Jobs
-    of engines that run in processes go to `executor` when one is given (the caller owns it); a
-    network engine's jobs, and all jobs without one, run on `local_executor`'s choice.
+    moves on to the next one; when the last one fails too, SynthesisError says which and why.
+    `places` says where each preset's jobs run (default: this machine, as `JobPlaces` decides).
     """
     if len(chains) != len(segments) or not all(chains):
         raise ValueError("one non-empty preset chain per segment is required")
-    results: dict[int, SpeechAudio] = {}
-    used: dict[int, str] = {}  # the preset that made each segment done so far
+    places = places or JobPlaces(settings.workers, settings.connections)
+    run = _Collector(len(segments), cache, on_audio, progress)
     fallbacks: list[Fallback] = []
-    reused = 0
-    made_seconds = 0.0
     level = [0] * len(segments)
     todo = list(range(len(segments)))
-
-    def finished(index: int, audio: SpeechAudio, preset: VoicePreset, key: str) -> None:
-        nonlocal made_seconds
-        if key:
-            cache.put(key, audio)
-        if on_audio:
-            on_audio(index, audio)
-        else:
-            results[index] = audio
-        used[index] = preset.name
-        made_seconds += audio.duration
-        if progress:
-            progress(len(used), len(segments), made_seconds)
-
     while todo:
         failed: dict[int, str] = {}
         for preset, indices in _group_by_preset(todo, chains, level).items():
-            keys = {i: cache.key(preset, segments[i].spoken) for i in indices}
-            for i in indices:
-                cached = cache.get(keys[i])
-                if cached is not None:
-                    reused += 1
-                    finished(i, cached, preset, key="")
-            if progress:
-                progress(len(used), len(segments), made_seconds)
-            jobs = [(i, segments[i].spoken) for i in indices if i not in used]
-
-            def made(index: int, audio: SpeechAudio, preset: VoicePreset = preset, keys: dict[int, str] = keys) -> None:
-                finished(index, audio, preset, keys[index])
-
-            failed.update(_run_preset(preset, jobs, settings, made, executor))
+            failed.update(_synthesize_with(preset, indices, segments, run, settings, places))
         todo = []
         for index, reason in sorted(failed.items()):
             chain = chains[index]
@@ -192,12 +177,43 @@ def synthesize_segments(
             fallbacks.append(Fallback(index, chain[level[index] - 1].name, chain[level[index]].name, reason))
             todo.append(index)
     return SynthesisReport(
-        audio=tuple(results[i] for i in range(len(segments))) if not on_audio else (),
-        reused=reused,
-        synthesized=len(segments) - reused,
-        presets=tuple(used[i] for i in range(len(segments))),
+        reused=run.reused,
+        synthesized=len(segments) - run.reused,
+        presets=tuple(run.used[i] for i in range(len(segments))),
         fallbacks=tuple(fallbacks),
     )
+
+
+def synthesize_all(
+    segments: list[Segment],
+    chains: list[tuple[VoicePreset, ...]],
+    cache: SegmentCache,
+    settings: SynthesisSettings = SynthesisSettings(),
+    places: JobPlaces | None = None,
+) -> tuple[list[SpeechAudio], SynthesisReport]:
+    """Every segment's audio, in order, held in memory, and the report: for short texts and tests."""
+    audio: dict[int, SpeechAudio] = {}
+    report = synthesize_segments(segments, chains, cache, audio.__setitem__, settings, places=places)
+    return [audio[i] for i in range(len(segments))], report
+
+
+def _synthesize_with(
+    preset: VoicePreset, indices: list[int], segments: list[Segment], run: _Collector, settings: SynthesisSettings, places: JobPlaces
+) -> dict[int, str]:
+    """Segments `indices` with one preset, from the cache where it has them; the reason for each it could not make."""
+    keys = {i: run.cache.key(preset, segments[i].spoken) for i in indices}
+    for i in indices:
+        cached = run.cache.get(keys[i])
+        if cached is not None:
+            run.reused += 1
+            run.finished(i, cached, preset)
+    run.report_progress()
+    jobs = [(i, segments[i].spoken) for i in indices if i not in run.used]
+
+    def made(index: int, audio: SpeechAudio) -> None:
+        run.finished(index, audio, preset, keys[index])
+
+    return _run_preset(preset, jobs, settings, made, places)
 
 
 def _group_by_preset(indices: list[int], chains: list[tuple[VoicePreset, ...]], level: list[int]) -> dict[VoicePreset, list[int]]:
@@ -222,33 +238,15 @@ class _Breaker:
         return self.limit > 0 and self.in_a_row >= self.limit
 
 
-def local_executor(engine: type[Engine], jobs: int, settings: SynthesisSettings) -> Executor:
-    """The executor a preset's jobs run on when none is passed in: threads for a network engine
-    (one per open connection), this process for a handful of segments, else a pool of processes."""
-    if engine.parallel == "threads":
-        return ThreadPoolExecutor(max_workers=max(1, settings.connections))
-    if jobs <= 2 or settings.workers == 1:
-        return InThisProcess()
-    return process_pool(min(settings.workers or os.cpu_count() or 1, jobs))
-
-
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of engine processes that exit with this one."""
-    # 'spawn': the engines hold native threads that do not survive a fork.
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=exit_with_parent, initargs=(os.getpid(),)
-    )
-
-
 def _run_preset(
     preset: VoicePreset,
     jobs: list[tuple[int, str]],
     settings: SynthesisSettings,
     finished: Callable[[int, SpeechAudio], None],
-    executor: Executor | None,
+    places: JobPlaces,
 ) -> dict[int, str]:
-    """Synthesize `jobs` with one preset, on `executor` for an engine that runs in processes, else
-    on a local executor shut down after; return the reason for each segment it could not make."""
+    """Synthesize `jobs` with one preset where `places` puts them; return the reason for each
+    segment it could not make."""
     if not jobs:
         return {}
     try:
@@ -271,17 +269,12 @@ def _run_preset(
         failed[index] = str(outcome)
         breaker.record(False)
 
-    # A network engine keeps its connections on this machine: a pool of processes, or a cluster's
-    # workers, would only wait on the network in its place.
-    owned = executor is None or engine.parallel == "threads"
-    running = local_executor(engine, len(jobs), settings) if owned or executor is None else executor
-    with running if owned else nullcontext():
+    with places.for_jobs(engine, len(jobs)) as running:
         pending: dict[Future[SpeechAudio], tuple[int, str]] = {}
         try:
             for index, spoken in jobs:
                 # One text prepared at a time, each submitted as soon as it is: the workers start at once.
-                prepared = engine.prepare([spoken]).get(spoken)
-                job = SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, prepared)
+                job = SegmentJob(preset.engine, engine.__module__, settings.engine, spoken, preset, engine.prepare([spoken]).get(spoken))
                 pending[running.submit(synthesize_one, job)] = (index, spoken)
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -300,30 +293,6 @@ def _run_preset(
     return failed
 
 
-class InThisProcess(Executor):
-    """Runs each job at submit time: no pool start-up cost for a handful of segments."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # handed to the caller through the future, as a pool does
-            future.set_exception(exc)
-        return future
-
-
-def exit_with_parent(parent: int, every: float = 0.5) -> None:
-    """In a pool worker: exit as soon as the process that started it is gone. A parent killed with
-    SIGKILL cannot shut its pool down, and its workers would otherwise wait on a pipe forever."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(every)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 @dataclass(frozen=True)
 class SegmentJob:
     """Everything a worker needs to make one segment. It pickles, so any executor can run it: a
@@ -334,36 +303,10 @@ class SegmentJob:
     settings: EngineSettings
     spoken: str
     preset: VoicePreset
-    prepared: Callable[[], None] | None = None  # the engine's work done ahead in the parent (see Engine.prepare)
-
-
-_loaded: dict[tuple[str, EngineSettings], Engine] = {}
-_loading = threading.Lock()
+    prepared: Any = None  # the engine's work done ahead in the parent, handed to its `synthesize` (see Engine.prepare)
 
 
 def synthesize_one(job: SegmentJob) -> SpeechAudio:
     """Make one segment's audio; the engine is loaded once per process and reused for every job."""
     engine = load_engine(job.engine, job.engine_module, job.settings)
-    if job.prepared is not None:
-        job.prepared()
-    return engine.synthesize(job.spoken, job.preset)
-
-
-def load_engine(name: str, module: str, settings: EngineSettings) -> Engine:
-    """Engine `name` in this process, made on first use (importing `module` registers it) and kept."""
-    key = (name, settings)
-    with _loading:
-        if key not in _loaded:
-            importlib.import_module(module)
-            _loaded[key] = create_engine(name, settings)
-    return _loaded[key]
-
-
-def _preload(name: str, module: str, settings: EngineSettings) -> None:
-    load_engine(name, module, settings)  # returns nothing: the engine stays in the worker
-
-
-def warm_up(executor: Executor, engine: type[Engine], settings: SynthesisSettings, workers: int) -> None:
-    """Have `workers` of `executor`'s workers load `engine` now, while the caller writes the script."""
-    for _ in range(workers):
-        executor.submit(_preload, engine.name, engine.__module__, settings.engine)
+    return engine.synthesize(job.spoken, job.preset, job.prepared)

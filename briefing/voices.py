@@ -94,3 +94,21 @@ def fallback_chain(preset: VoicePreset, voices_dir: Path) -> tuple[VoicePreset, 
             raise ConfigError(f"Voice presets fall back in a circle: {' -> '.join(p.name for p in chain)} -> {chain[-1].fallback}")
         chain.append(find_preset(chain[-1].fallback, voices_dir))
     return tuple(chain)
+
+
+@dataclass(frozen=True)
+class VoiceChains:
+    """The presets one run uses, read once: the stories' preset and the host's (intro, rundown,
+    transitions, outro), each followed by its fallbacks (none with `strict`)."""
+
+    story: tuple[VoicePreset, ...]
+    host: tuple[VoicePreset, ...]
+
+    @classmethod
+    def read(cls, voice: str, host_voice: str, voices_dir: Path, strict: bool = False) -> VoiceChains:
+        story = fallback_chain(find_preset(voice, voices_dir), voices_dir)
+        host = fallback_chain(find_preset(host_voice, voices_dir), voices_dir) if host_voice else story
+        return cls(story[:1], host[:1]) if strict else cls(story, host)
+
+    def for_segment(self, is_story: bool) -> tuple[VoicePreset, ...]:
+        return self.story if is_story else self.host

@@ -10,19 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from briefing.assemble import (
-    EPISODE_RATE,
-    LOUDNESS_TOLERANCE,
-    TARGET_LUFS,
-    EpisodeWriter,
-    check_mp3,
-    master,
-)
 from briefing.config import Config
 from briefing.engines import SpeechAudio, WordBoundary
 from briefing.errors import AssemblyError
-from briefing.measure import decode, integrated_loudness, measure_loudness
-from briefing.pipeline import ingest_pages, make_script
+from briefing.mastering import LOUDNESS_TOLERANCE, TARGET_LUFS, integrated_loudness, master
+from briefing.mix import EPISODE_RATE, EpisodeWriter
+from briefing.mp3 import check_mp3, decode, measure_loudness
+from briefing.pipeline import ingest_pages
+from briefing.plan import make_script
 from briefing.script import build_script
 from briefing.summarize import Summary
 

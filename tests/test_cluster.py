@@ -15,10 +15,11 @@ from briefing import pipeline
 from briefing.cluster import cluster_executor
 from briefing.config import Config
 from briefing.errors import SynthesisError
-from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_segments
+from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
 from briefing.voices import VoicePreset
+from briefing.workers import JobPlaces
 
-from . import tone_engine  # noqa: F401  (registers the engine; the workers import it by name)
+from .fakes import tone_engine  # noqa: F401  (registers the engine; the workers import it by name)
 from .test_synthesize import TONE, segments
 
 distributed = pytest.importorskip("distributed")
@@ -40,12 +41,12 @@ def cluster():
 
 def test_segments_made_on_the_cluster_are_the_ones_made_here(cluster, tmp_path: Path):
     texts = [f"第{n}条新闻，今天发布。" for n in range(8)]
-    here = synthesize_segments(segments(*texts), [(TONE,)] * 8, SegmentCache(tmp_path / "here"), SynthesisSettings(workers=1))
+    here_audio, here = synthesize_all(segments(*texts), [(TONE,)] * 8, SegmentCache(tmp_path / "here"), SynthesisSettings(workers=1))
     with cluster_executor(cluster.scheduler_address) as executor:
-        there = synthesize_segments(
+        there_audio, there = synthesize_all(
             segments(*texts), [(TONE,)] * 8, SegmentCache(tmp_path / "there"), SynthesisSettings(), executor=executor
         )
-    assert there.synthesized == 8 and [len(a.samples) for a in there.audio] == [len(a.samples) for a in here.audio]
+    assert there.synthesized == 8 and [len(a.samples) for a in there_audio] == [len(a.samples) for a in here_audio]
 
 
 def test_a_worker_killed_mid_run_loses_no_segment(cluster, tmp_path: Path):
@@ -54,7 +55,9 @@ def test_a_worker_killed_mid_run_loses_no_segment(cluster, tmp_path: Path):
     with cluster_executor(cluster.scheduler_address) as executor:
         run = threading.Thread(
             target=lambda: report.append(
-                synthesize_segments(segments(*texts), [(SLOW,)] * 16, SegmentCache(tmp_path), SynthesisSettings(), executor=executor)
+                synthesize_all(
+                    segments(*texts), [(SLOW,)] * 16, SegmentCache(tmp_path), SynthesisSettings(), places=JobPlaces(executor=executor)
+                )
             )
         )
         run.start()
@@ -66,7 +69,7 @@ def test_a_worker_killed_mid_run_loses_no_segment(cluster, tmp_path: Path):
             victim = next(iter(client.run(os.getpid).values()))
         os.kill(victim, signal.SIGKILL)
         run.join(120)
-    assert report and report[0].synthesized == 16 and all(a.duration > 0 for a in report[0].audio)
+    assert report and report[0][1].synthesized == 16 and all(a.duration > 0 for a in report[0][0])
 
 
 def _programme(tmp_path: Path, name: str, stories: list[str], cluster: str = "", cache: str = "") -> Path:

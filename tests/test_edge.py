@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
-from briefing.assemble import LOUDNESS_TOLERANCE, TARGET_LUFS
 from briefing.engines import EngineSettings, create_engine
 from briefing.errors import SynthesisError
-from briefing.measure import measure_loudness
+from briefing.mastering import LOUDNESS_TOLERANCE, TARGET_LUFS
+from briefing.mp3 import measure_loudness
 from briefing.voices import VoicePreset
 
 from .conftest import EPISODE_DATE, EXAMPLE_PAGE, run_cli
-from .edge_service import FAULTS, LocalEdgeService
+from .fakes.edge_service import FAULTS, LocalEdgeService
 
 YUNYANG = VoicePreset(name="yunyang", engine="edge", engine_voice="zh-CN-YunyangNeural", fallback="offline")
 # Two short stories keep each episode quick; the service settings make faults cheap to wait out.

@@ -15,13 +15,14 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from briefing.assemble import LOUDNESS_TOLERANCE, PAUSE_SECONDS, TARGET_LUFS
+from briefing.build import make_episode
 from briefing.config import Config
 from briefing.engines.offline import OfflineEngine
 from briefing.errors import OutputError, SynthesisError
 from briefing.files import LOCK_FILE
-from briefing.measure import decode, measure_loudness
-from briefing.pipeline import make_episode
+from briefing.mastering import LOUDNESS_TOLERANCE, TARGET_LUFS
+from briefing.mix import PAUSE_SECONDS
+from briefing.mp3 import decode, measure_loudness
 from briefing.publish import PUBLISHED_FILE
 from briefing.script import read_script
 
@@ -148,11 +149,11 @@ def test_tts_failure_mid_episode_keeps_finished_segments(tmp_path: Path, monkeyp
     real = OfflineEngine.synthesize
     calls = {"n": 0}
 
-    def failing(self, spoken_text, voice):
+    def failing(self, spoken_text, voice, prepared=None):
         calls["n"] += 1
         if calls["n"] == 5:
             raise SynthesisError("the engine crashed on segment 5")
-        return real(self, spoken_text, voice)
+        return real(self, spoken_text, voice, prepared)
 
     monkeypatch.setattr(OfflineEngine, "synthesize", failing)
     with pytest.raises(SynthesisError, match="Segment 5 .* with 'offline': the engine crashed on segment 5"):
@@ -185,7 +186,7 @@ def test_true_peak_limiting_holds_the_peaks_between_samples():
     import numpy as np
     from scipy.signal import resample_poly
 
-    from briefing.assemble import limit
+    from briefing.mastering import limit
 
     rate = 44100
     # A sine at a quarter of the sample rate, sampled 45 degrees off its crests: every sample is at

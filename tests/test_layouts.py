@@ -6,7 +6,7 @@ import pytest
 
 from briefing.config import Config
 from briefing.ingest import parse_page, read_articles
-from briefing.pipeline import make_script
+from briefing.plan import make_script
 from briefing.summarize import summarize
 
 PAGES = Path(__file__).parent / "pages"

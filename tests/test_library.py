@@ -13,8 +13,8 @@ from briefing.config import Config
 from briefing.episode import EPISODE_FILE, MANIFEST_VERSION, Manifest, finished_manifest, published_episodes, read_manifest
 from briefing.errors import InputError
 
-from . import tone_engine  # noqa: F401  (registers the engine)
 from .conftest import EXAMPLE_PAGE, TEST_PAGES
+from .fakes import tone_engine  # noqa: F401  (registers the engine)
 
 DATE = "2026-11-26"
 
@@ -58,7 +58,7 @@ def test_the_manifest_round_trips_and_a_damaged_one_is_not_an_episode(tone_confi
     manifest = finished_manifest(folder)
     assert manifest is not None and manifest.version == MANIFEST_VERSION and manifest.number == 1
     assert Manifest.from_dict(manifest.to_dict()) == manifest
-    assert [c.title for c in manifest.story_chapters] == [story["title"] for story in manifest.stories]
+    assert [c.title for c in manifest.story_chapters] == [story.title for story in manifest.stories]
     assert [e.folder for e in published_episodes(folder.parent)] == [DATE]
 
     data = json.loads((folder / EPISODE_FILE).read_text(encoding="utf-8"))

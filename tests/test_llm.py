@@ -12,8 +12,8 @@ from briefing.config import Config
 from briefing.errors import ConfigError
 from briefing.ingest import parse_page
 
-from .chat_service import ChatService
-from .local_server import serving
+from .fakes.chat_service import ChatService
+from .fakes.local_server import serving
 
 NEWS = Path(__file__).parent / "news"
 DAY = dt.date(2026, 11, 26)

@@ -79,20 +79,23 @@ def test_cli_pinyin_default_raw_and_stdin():
     assert lines.output.splitlines() == ["yin2 hang2", "zhang3 da4"]
 
 
-def test_the_parent_pronounces_and_a_worker_takes_its_syllables(monkeypatch):
+def test_the_parent_pronounces_and_a_worker_says_the_syllables_it_is_handed(monkeypatch):
     import pickle
 
-    from briefing import pinyin
+    from briefing.engines import offline
     from briefing.engines.offline import OfflineEngine
+    from briefing.voices import VoicePreset
 
-    monkeypatch.setattr(pinyin, "_remembered", {})
     prepared = pickle.loads(pickle.dumps(OfflineEngine.prepare(["银行行长说，", "不要"])))  # as a worker gets its jobs
-    assert pinyin._remembered == {} and set(prepared) == {"银行行长说，", "不要"}
-    for call in prepared.values():
-        call()
-    assert pinyin._remembered == {"银行行长说，": ["yin2", "hang2", "hang2", "zhang3", "shuo1"], "不要": ["bu2", "yao4"]}
-    pinyin._remembered["不要"] = ["bu4", "yao4"]  # what a worker is handed is what it says
-    assert spoken_syllables("不要") == ["bu4", "yao4"]
+    assert prepared == {"银行行长说，": ["yin2", "hang2", "hang2", "zhang3", "shuo1"], "不要": ["bu2", "yao4"]}
+    engine = OfflineEngine()
+
+    def not_in_the_worker(text: str) -> list[str]:
+        raise AssertionError(f"the worker pronounced {text!r} again")
+
+    monkeypatch.setattr(offline, "spoken_syllables", not_in_the_worker)
+    said = engine.synthesize("不要", VoicePreset(name="offline", engine="offline"), prepared["不要"])
+    assert said.duration > 0.2 and said.words[0].text == "不要"
 
 
 def test_cached_audio_follows_the_pronunciation_code():

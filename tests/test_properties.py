@@ -11,7 +11,7 @@ from briefing.config import Config
 from briefing.errors import BriefingError
 from briefing.ingest import parse_page
 from briefing.normalize import to_spoken, unspeakable
-from briefing.pipeline import plan_script
+from briefing.plan import plan_script
 from briefing.script import MAX_SPOKEN_CHARS
 
 # Characters real pages and hostile ones hold: Chinese text and marks, digits, Latin, symbols the

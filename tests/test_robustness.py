@@ -29,10 +29,10 @@ from briefing.normalize import to_spoken
 from briefing.publish import publish
 from briefing.script import read_script
 from briefing.summarize import SummaryTarget, summarize
-from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_segments
+from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
 
-from . import tone_engine  # noqa: F401  (registers the engine)
 from .conftest import EXAMPLE_PAGE, ROOT, run_cli
+from .fakes import tone_engine  # noqa: F401  (registers the engine)
 from .test_synthesize import TONE, segments
 
 DATE = dt.date(2026, 11, 26)
@@ -72,7 +72,7 @@ def test_control_characters_never_reach_the_feed_and_an_old_damaged_episode_is_r
     root = config.paths.output_path
     feed = etree.parse(str(root / "feed.xml"))  # well-formed XML: lxml refuses control characters
     manifest = read_manifest(root / DATE.isoformat())
-    assert manifest is not None and manifest.stories[0]["title"] == "市区新建[31m三所学校"
+    assert manifest is not None and manifest.stories[0].title == "市区新建[31m三所学校"
     assert "\x0b" not in (root / "index.html").read_text(encoding="utf-8")
 
     # An episode written by an older briefing, with a control character in its title, is repaired on read.
@@ -114,14 +114,14 @@ def test_written_files_get_the_umask_modes_and_another_user_can_read_them(tmp_pa
 def test_a_truncated_cache_entry_is_made_again_not_stitched_in(tmp_path: Path):
     cache = SegmentCache(tmp_path)
     texts = ("今天天气晴朗，适合出行。", "明天有小雨。")
-    first = synthesize_segments(segments(*texts), [(TONE,)] * 2, cache, SynthesisSettings(workers=1))
+    first_audio, first = synthesize_all(segments(*texts), [(TONE,)] * 2, cache, SynthesisSettings(workers=1))
     entry = cache.path(cache.key(TONE, texts[0]))
     entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])  # a copy or a disk that stopped half way
-    again = synthesize_segments(segments(*texts), [(TONE,)] * 2, cache, SynthesisSettings(workers=1))
+    again_audio, again = synthesize_all(segments(*texts), [(TONE,)] * 2, cache, SynthesisSettings(workers=1))
     assert (again.synthesized, again.reused) == (1, 1)
-    assert [a.duration for a in again.audio] == [a.duration for a in first.audio]
+    assert [a.duration for a in again_audio] == [a.duration for a in first_audio]
     with wave.open(str(entry), "rb") as repaired:
-        assert repaired.getnframes() == len(first.audio[0].samples)
+        assert repaired.getnframes() == len(first_audio[0].samples)
 
 
 # --- 4. kills: orphan workers and stale staging ----------------------------------------------------
@@ -130,14 +130,14 @@ KILLED_RUN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from tests import tone_engine
+from tests.fakes import tone_engine
 from briefing.script import Role, Segment
-from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_segments
+from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
 from briefing.voices import VoicePreset
 slow = VoicePreset(name="slow", engine="tone", engine_voice="slow")
 texts = [f"第{n}条新闻。" for n in range(40)]
 print("started", flush=True)
-synthesize_segments([Segment(None, Role.BODY, t, t) for t in texts], [(slow,)] * 40, SegmentCache(Path(sys.argv[2])), SynthesisSettings(workers=2))
+synthesize_all([Segment(None, Role.BODY, t, t) for t in texts], [(slow,)] * 40, SegmentCache(Path(sys.argv[2])), SynthesisSettings(workers=2))
 """
 
 
@@ -228,13 +228,13 @@ def test_a_full_disk_while_writing_the_episode_is_one_line_and_keeps_the_old_epi
         raise OSError(errno.ENOSPC, "No space left on device")
 
     if where == "MP3 encode":
-        from briefing import assemble
+        from briefing import mp3
 
         # An encoder on a full disk: it reads the audio, then cannot write the file.
         encoder = tmp_path / "ffmpeg-on-a-full-disk"
         encoder.write_text('#!/bin/sh\ncat > /dev/null\necho "Error writing trailer of episode.mp3: No space left on device" >&2\nexit 1\n')
         encoder.chmod(0o755)
-        monkeypatch.setattr(assemble, "ffmpeg_exe", lambda: str(encoder))
+        monkeypatch.setattr(mp3, "ffmpeg_exe", lambda: str(encoder))
     else:
         from mutagen.id3 import ID3
 

@@ -8,7 +8,8 @@ import pytest
 from briefing.config import Config
 from briefing.errors import ScriptError
 from briefing.normalize import Lexicon, LexiconEntry, unspeakable
-from briefing.pipeline import ingest_pages, make_script
+from briefing.pipeline import ingest_pages
+from briefing.plan import make_script
 from briefing.script import MAX_SPOKEN_CHARS, Role, build_script, read_script, write_script
 from briefing.summarize import Summary
 

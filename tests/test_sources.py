@@ -15,9 +15,9 @@ from briefing.dedup import TOLD_FILE, ToldStories
 from briefing.errors import ConfigError, SourceError
 from briefing.fetch import Fetcher
 
-from . import tone_engine  # noqa: F401  (registers the engine)
-from .local_server import serving
-from .news_site import NewsSite
+from .fakes import tone_engine  # noqa: F401  (registers the engine)
+from .fakes.local_server import serving
+from .fakes.news_site import NewsSite
 
 NEWS = Path(__file__).parent / "news"
 DAY = dt.date(2026, 11, 26)

@@ -15,13 +15,13 @@ from aiohttp import web
 
 from briefing.config import Config, save_speaker_alias
 from briefing.errors import ConfigError, SpeakerError
-from briefing.measure import measure_loudness
+from briefing.mp3 import measure_loudness
 from briefing.speakers import Media, episode_media, player_for
 from briefing.speakers.upnp import didl_metadata
 
-from .cast_receiver import LocalCastReceiver
 from .conftest import EPISODE_DATE, EXAMPLE_PAGE, ROOT, briefing_serve, require, run_cli
-from .local_server import serving
+from .fakes.cast_receiver import LocalCastReceiver
+from .fakes.local_server import serving
 
 
 @pytest.fixture(scope="module")

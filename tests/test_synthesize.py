@@ -9,10 +9,11 @@ import pytest
 
 from briefing.errors import SynthesisError
 from briefing.script import Role, Segment
-from briefing.synthesize import SegmentCache, SegmentJob, SynthesisSettings, synthesize_one, synthesize_segments
+from briefing.synthesize import SegmentCache, SegmentJob, SynthesisSettings, synthesize_all, synthesize_one
 from briefing.voices import VoicePreset
+from briefing.workers import JobPlaces
 
-from . import tone_engine
+from .fakes import tone_engine
 
 TONE = VoicePreset(name="tone", engine="tone", engine_voice="440")
 LOW = VoicePreset(name="low", engine="tone", engine_voice="220")
@@ -30,10 +31,10 @@ TEXTS = ("今天天气晴朗。", "全市新增就业岗位一万个，", "比�
 
 def test_the_first_run_synthesizes_and_the_second_reuses_the_same_audio(tmp_path: Path):
     cache = SegmentCache(tmp_path)
-    first = synthesize_segments(segments(*TEXTS), [(TONE,)] * 4, cache, IN_PROCESS)
-    second = synthesize_segments(segments(*TEXTS), [(TONE,)] * 4, cache, IN_PROCESS)
+    first_audio, first = synthesize_all(segments(*TEXTS), [(TONE,)] * 4, cache, IN_PROCESS)
+    second_audio, second = synthesize_all(segments(*TEXTS), [(TONE,)] * 4, cache, IN_PROCESS)
     assert (first.synthesized, first.reused) == (4, 0) and (second.synthesized, second.reused) == (0, 4)
-    for made, cached in zip(first.audio, second.audio):
+    for made, cached in zip(first_audio, second_audio):
         assert made.sample_rate == cached.sample_rate == tone_engine.ToneEngine.sample_rate
         assert len(made.samples) == len(cached.samples) and np.max(np.abs(made.samples - cached.samples)) < 1e-4
         assert [w.text for w in made.words] == [w.text for w in cached.words]
@@ -48,15 +49,15 @@ def test_the_cache_key_follows_the_engine_voice_and_prosody(tmp_path: Path):
 
 def test_a_failing_preset_falls_back_segment_by_segment(tmp_path: Path):
     texts = ("第一句。", "第二句。", "第三句。")
-    report = synthesize_segments(segments(*texts), [(TONE,), (BROKEN, LOW), (TONE,)], SegmentCache(tmp_path), IN_PROCESS)
+    report_audio, report = synthesize_all(segments(*texts), [(TONE,), (BROKEN, LOW), (TONE,)], SegmentCache(tmp_path), IN_PROCESS)
     assert report.presets == ("tone", "low", "tone") and len(report.fallbacks) == 1
     assert report.fallbacks[0].segment == 1 and report.fallbacks[0].preset == "broken" and report.fallbacks[0].fallback == "low"
     with pytest.raises(SynthesisError, match=r"Segment 2 .*'tone' then 'low'"):
-        synthesize_segments(segments("好的。", "坏了。"), [(TONE, LOW)] * 2, SegmentCache(tmp_path / "other"), IN_PROCESS)
+        synthesize_all(segments("好的。", "坏了。"), [(TONE, LOW)] * 2, SegmentCache(tmp_path / "other"), IN_PROCESS)
 
 
 def test_silence_from_an_engine_is_rejected_and_falls_back(tmp_path: Path):
-    report = synthesize_segments(segments(*TEXTS[:2]), [(SILENT, TONE)] * 2, SegmentCache(tmp_path), IN_PROCESS)
+    report_audio, report = synthesize_all(segments(*TEXTS[:2]), [(SILENT, TONE)] * 2, SegmentCache(tmp_path), IN_PROCESS)
     assert report.presets == ("tone", "tone") and all("silence" in f.reason for f in report.fallbacks)
 
 
@@ -64,8 +65,8 @@ def test_the_breaker_skips_the_rest_of_a_preset_after_failures_in_a_row(tmp_path
     texts = [f"第{n}句。" for n in range(12)]
     # One thread, so the jobs wait in a queue the breaker can cancel.
     with ThreadPoolExecutor(max_workers=1) as one_thread:
-        report = synthesize_segments(
-            segments(*texts), [(BROKEN, TONE)] * 12, SegmentCache(tmp_path), SynthesisSettings(breaker=2), executor=one_thread
+        report_audio, report = synthesize_all(
+            segments(*texts), [(BROKEN, TONE)] * 12, SegmentCache(tmp_path), SynthesisSettings(breaker=2), places=JobPlaces(executor=one_thread)
         )
     assert report.presets == ("tone",) * 12
     skipped = [f for f in report.fallbacks if f.reason.startswith("not tried")]
@@ -81,7 +82,9 @@ def test_jobs_run_on_the_executor_the_caller_passes_and_it_stays_open(tmp_path: 
             return super().submit(fn, *args, **kwargs)
 
     with Counting(max_workers=2) as executor:
-        report = synthesize_segments(segments(*TEXTS), [(TONE,)] * 4, SegmentCache(tmp_path), SynthesisSettings(), executor=executor)
+        report_audio, report = synthesize_all(
+            segments(*TEXTS), [(TONE,)] * 4, SegmentCache(tmp_path), SynthesisSettings(), places=JobPlaces(executor=executor)
+        )
         assert executor.submit(sum, [1, 2]).result() == 3  # not shut down by the stage
     assert Counting.submitted == 5 and report.synthesized == 4
 
@@ -94,7 +97,7 @@ def test_a_segment_job_pickles_and_carries_everything_a_fresh_worker_needs():
 
 def test_a_process_pool_makes_the_same_audio_as_this_process(tmp_path: Path):
     texts = [f"第{n}条新闻，今天发布。" for n in range(6)]
-    here = synthesize_segments(segments(*texts), [(TONE,)] * 6, SegmentCache(tmp_path / "here"), IN_PROCESS)
-    pool = synthesize_segments(segments(*texts), [(TONE,)] * 6, SegmentCache(tmp_path / "pool"), SynthesisSettings(workers=2))
-    assert [len(a.samples) for a in pool.audio] == [len(a.samples) for a in here.audio]
-    assert all(np.allclose(a.samples, b.samples, atol=1e-4) for a, b in zip(pool.audio, here.audio))
+    here_audio, here = synthesize_all(segments(*texts), [(TONE,)] * 6, SegmentCache(tmp_path / "here"), IN_PROCESS)
+    pool_audio, pool = synthesize_all(segments(*texts), [(TONE,)] * 6, SegmentCache(tmp_path / "pool"), SynthesisSettings(workers=2))
+    assert [len(a.samples) for a in pool_audio] == [len(a.samples) for a in here_audio]
+    assert all(np.allclose(a.samples, b.samples, atol=1e-4) for a, b in zip(pool_audio, here_audio))

@@ -1,7 +1,7 @@
 import numpy as np
 
-from briefing.assemble import timed_lines
 from briefing.engines import SpeechAudio, WordBoundary
+from briefing.mix import timed_lines
 from briefing.text import count_han, has_cjk, is_han, split_clauses, split_sentences, strip_marks
 
 

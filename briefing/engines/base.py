@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -67,12 +66,14 @@ class Engine(Protocol):
     def is_available(cls) -> bool: ...
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
-        """Work done ahead in the parent, which has the pipeline loaded: for some texts, a picklable
-        call a worker makes before synthesizing that text (so a worker need not load it too)."""
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, Any]:
+        """Work done ahead in the parent, which has the pipeline loaded: for some texts, picklable
+        data that `synthesize` is handed with that text (so a worker need not load what made it)."""
         ...
 
-    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio: ...
+    def synthesize(self, spoken_text: str, preset: VoicePreset, prepared: Any = None) -> SpeechAudio:
+        """One segment's audio; `prepared` is what `prepare` gave for this text, or None."""
+        ...
 
 
 _ENGINES: dict[str, type[Engine]] = {}

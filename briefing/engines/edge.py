@@ -7,14 +7,14 @@ import importlib.util
 import os
 import random
 import time
-from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from edge_tts.exceptions import EdgeTTSException
 
 from ..errors import AssemblyError, EngineUnavailableError, SynthesisError
-from ..measure import decode
+from ..mp3 import decode
 from ..normalize import unspeakable
 from ..voices import VoicePreset
 from .base import EngineSettings, Parallel, SpeechAudio, WordBoundary, check_audio, register, trim_silence
@@ -50,10 +50,10 @@ class EdgeEngine:
         return importlib.util.find_spec("edge_tts") is not None
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, Any]:
         return {}  # a request needs nothing but the text
 
-    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
+    def synthesize(self, spoken_text: str, preset: VoicePreset, prepared: Any = None) -> SpeechAudio:
         """One segment, retried with exponential backoff and jitter on the service's transient failures."""
         if not any(ch.isalnum() for ch in spoken_text) or unspeakable(spoken_text, latin=True):
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}; not sent to the service")

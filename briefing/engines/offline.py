@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailableError, SynthesisError
-from ..pinyin import PRONUNCIATION_VERSION, remember_syllables, spoken_syllables
+from ..pinyin import PRONUNCIATION_VERSION, spoken_syllables
 from ..text import CLAUSE_MARKS, is_han, split_clauses, strip_marks
 from ..voices import VoicePreset
 from .base import EngineSettings, Parallel, SpeechAudio, WordBoundary, register, trim_silence
@@ -60,16 +60,17 @@ class OfflineEngine:
             return False
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, list[str]]:
         """Pronounce every segment in the parent, which has jieba loaded for summarizing, so the
-        workers skip loading the pinyin stage (about half a second each)."""
-        return {text: partial(remember_syllables, {text: spoken_syllables(text)}) for text in spoken_texts}
+        workers skip loading the pinyin stage (about half a second each): its syllables."""
+        return {text: spoken_syllables(text) for text in spoken_texts}
 
-    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
+    def synthesize(self, spoken_text: str, preset: VoicePreset, prepared: list[str] | None = None) -> SpeechAudio:
+        """`prepared`: the segment's syllables from `prepare`; without them they are worked out here."""
         clauses = [c for c in split_clauses(spoken_text) if strip_marks(c)]
         if not clauses:
             raise SynthesisError(f"Nothing speakable in segment {spoken_text!r}")
-        syllables = iter(spoken_syllables(spoken_text))  # read in context across the whole segment
+        syllables = iter(prepared if prepared is not None else spoken_syllables(spoken_text))  # read in context across the segment
         pieces: list[np.ndarray] = []
         timings: list[WordBoundary] = []  # one per clause: the model reports no word timings
         position = 0.0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from zeroconf import ServiceInfo, Zeroconf
 
-from tests.cast_receiver import LocalCastReceiver
+from tests.fakes.cast_receiver import LocalCastReceiver
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ segment, time enough to kill a run). A text containing 坏 always fails.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,10 +38,10 @@ class ToneEngine:
         return True
 
     @classmethod
-    def prepare(cls, spoken_texts: list[str]) -> dict[str, Callable[[], None]]:
+    def prepare(cls, spoken_texts: list[str]) -> dict[str, Any]:
         return {}
 
-    def synthesize(self, spoken_text: str, preset: VoicePreset) -> SpeechAudio:
+    def synthesize(self, spoken_text: str, preset: VoicePreset, prepared: Any = None) -> SpeechAudio:
         if preset.engine_voice in ("broken", "slow"):
             time.sleep(0.02 if preset.engine_voice == "broken" else 0.5)
         if preset.engine_voice == "broken" or "坏" in spoken_text:

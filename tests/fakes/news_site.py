@@ -15,7 +15,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-NEWS = Path(__file__).parent / "news"
+NEWS = Path(__file__).parent.parent / "news"
 DAY = "2026-11-26"
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from briefing.measure import ffmpeg_exe
+from briefing.mp3 import ffmpeg_exe
 
 from .local_server import serving
 
