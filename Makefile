@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TEST_TOOLS := $(VENV)/.test-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo lint check test bench clean
+.PHONY: install demo lint check test bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,12 +46,17 @@ check: lint
 test: lint $(TEST_TOOLS)
 	BRIEFING_TEST_TOOLS_REQUIRED=1 $(BIN)/python -m pytest
 
+# Benchmarks run as modules from the repository root, so they import the test stand-ins as a package.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/episode_speed.py
-	$(BIN)/python benchmarks/episode_scale.py
-	$(BIN)/python benchmarks/cluster_speed.py
-	$(BIN)/python benchmarks/summary_rouge.py
-	$(BIN)/python benchmarks/edge_overhead.py
+	$(BIN)/python -m benchmarks.episode_speed
+	$(BIN)/python -m benchmarks.episode_scale
+	$(BIN)/python -m benchmarks.cluster_speed
+	$(BIN)/python -m benchmarks.summary_rouge
+	$(BIN)/python -m benchmarks.edge_overhead
+
+# The command and configuration references, generated from the code (tests/test_house.py checks them).
+docs: $(STAMP)
+	$(BIN)/cog -r -I docs docs/commands.md docs/configuration.md
 
 clean:
 	rm -rf $(VENV)

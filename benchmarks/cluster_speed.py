@@ -7,7 +7,7 @@
 - `briefing batch` of three programmes that share stories (each of the example page's five stories
   appears in two or three of them): segments synthesized against segments reused from the cache.
 
-Run with `make bench` or `.venv/bin/python benchmarks/cluster_speed.py [PAGES ...]` (default 1 5 20;
+Run with `make bench` or `.venv/bin/python -m benchmarks.cluster_speed [PAGES ...]` (default 1 5 20;
 20 pages is about 75 minutes of audio, several minutes of synthesis).
 """
 
@@ -90,5 +90,4 @@ def main(page_counts: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main([int(n) for n in sys.argv[1:]] or [1, 5, 20])

@@ -4,7 +4,7 @@ Runs `briefing daily --engine edge` on the example page against the tests' local
 (tests/fakes/edge_service.py), cold and warm, and prints pipeline time / audio duration. The local server
 makes its MP3 with ffmpeg on the same cores, so the figure is an upper bound on briefing's own
 overhead (client, MP3 decoding, validation, assembly); the real service's speed is not measured here.
-Run: .venv/bin/python benchmarks/edge_overhead.py
+Run: .venv/bin/python -m benchmarks.edge_overhead
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.fakes.edge_service import LocalEdgeService  # noqa: E402
+from tests.fakes.edge_service import LocalEdgeService
 
 
 def run(out: Path, cache: Path, endpoint: str) -> float:

@@ -1,13 +1,14 @@
 """Speed of the whole pipeline on the example page, each figure a ratio measured in this one run.
 
-- cold `briefing daily` / the raw offline engine's one-thread time for the same segments (target <= 0.8)
-- everything after synthesis / the cold run (target <= 0.10): what is left when the last segment is
-  made (the end of the encode, tags, transcripts, chapters, feed, page); mixing, mastering and
-  encoding run while segments arrive, and their CPU time is printed beside it
+- cold `briefing daily`, run as a user runs it (a new process, an empty segment cache) / the raw
+  offline engine's one-thread time for the same segments (target <= 0.8)
+- everything after synthesis / the cold run (target <= 0.10), measured in this process: what is left
+  when the last segment is made (the end of the encode, tags, transcripts, chapters, feed, page);
+  mixing, mastering and encoding run while segments arrive, and their CPU time is printed beside it
 - a rerun with nothing changed / the cold run (target <= 0.02), the best of three runs
 - start-up of `briefing --help`, `normalize` and `ingest` (target < 0.5 s each), the best of three runs
 
-Run with `make bench` or `.venv/bin/python benchmarks/episode_speed.py`.
+Run with `make bench` or `.venv/bin/python -m benchmarks.episode_speed`.
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ def raw_engine_seconds() -> tuple[float, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out, cache = Path(tmp) / "out", Path(tmp) / "cache"
-        cold, after_synthesis, writing = cold_daily(out, cache)
+        cold = timed(cache, "daily", str(PAGE), "--out", str(out), "--date", DATE.isoformat())  # as a user runs it
         warm = min(timed(cache, "daily", str(PAGE), "--out", str(out), "--date", DATE.isoformat()) for _ in range(3))
+    with tempfile.TemporaryDirectory() as tmp:
+        in_process, after_synthesis, writing = cold_daily(Path(tmp) / "out", Path(tmp) / "cache")
     raw, audio = raw_engine_seconds()
     startup = {
         "--help": ["--help"],
@@ -99,9 +102,10 @@ def main() -> None:
     print(f"cores                          {os.cpu_count()}")
     print(f"audio                          {audio:7.1f} s")
     print(f"raw engine, one thread         {raw:7.1f} s")
-    print(f"cold daily                     {cold:7.1f} s   cold / raw engine        {cold / raw:.2f}  (target <= 0.80, aim 0.60)")
+    print(f"cold `briefing daily`          {cold:7.1f} s   cold / raw engine        {cold / raw:.2f}  (target <= 0.80, aim 0.60)")
+    print(f"the same, in this process      {in_process:7.1f} s   in process / raw engine  {in_process / raw:.2f}")
     print(
-        f"after synthesis                {after_synthesis:7.1f} s   after synthesis / cold   {after_synthesis / cold:.2f}  (target <= 0.10)"
+        f"after synthesis                {after_synthesis:7.1f} s   after synthesis / cold   {after_synthesis / in_process:.2f}  (target <= 0.10)"
     )
     print(f"mixing, mastering, encoding    {writing:7.1f} s   of CPU, while the engine synthesized")
     print(f"rerun, nothing changed         {warm:7.2f} s   rerun / cold             {warm / cold:.3f} (target <= 0.02)")

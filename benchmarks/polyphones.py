@@ -4,7 +4,7 @@ Prints the share of sentences whose marked polyphonic character gets the labelle
 pypinyin's defaults (the offline voice's old frontend) and for briefing's pinyin stage
 (`briefing pinyin --raw`), with the time each takes.
 
-    .venv/bin/python benchmarks/polyphones.py [--data DIR] [--limit N]
+    .venv/bin/python -m benchmarks.polyphones [--data DIR] [--limit N]
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from briefing import pinyin  # noqa: E402
+from briefing import pinyin
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cpp-polyphones"
 MARK = "▁"

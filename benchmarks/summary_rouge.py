@@ -2,7 +2,7 @@
 
 References are human-written: each headline (with its kicker) as the paper's editors printed
 it, for the bundled example page and for the real articles in data/news_references.jsonl
-(their sources are noted there). Run: `.venv/bin/python benchmarks/summary_rouge.py`.
+(their sources are noted there). Run: `.venv/bin/python -m benchmarks.summary_rouge`.
 """
 
 from __future__ import annotations

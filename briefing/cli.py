@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import pipeline
-from .config import CONFIG_FILE, PORT, Config, save_speaker_alias
+from .config import CONFIG_FILE, PORT, Config
 from .errors import BriefingError, UsageError
 from .files import describe_write_error
 from .ingest import decode_page
@@ -342,7 +342,7 @@ def speakers(
 
     Example: briefing speakers --save kitchen=upnp:uuid:5b2f…
     """
-    from .speakers import discover
+    from .speakers import discover, save_speaker_alias
 
     if save:
         alias, _, target = save.partition("=")

@@ -12,10 +12,11 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from lxml import etree
 
-from .config import BASE_URL_RE, DEFAULT_BASE_URL, Config
+from .config import Config
 from .episode import CHAPTERS_FILE, COVER_FILE, FEED_FILE, SRT_FILE, VTT_FILE, Manifest, PublishedEpisode, clock
 from .errors import ConfigError, OutputError
 from .files import write_atomically
+from .sections import BASE_URL_RE, DEFAULT_BASE_URL
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"

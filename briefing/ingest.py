@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .credits import (
+    BYLINE_LINE_RE,
+    CAPTION_RE,
+    DATELINE_START_RE,
+    TRAILING_BYLINE_RE,
+    looks_like_byline,
+    read_dateline,
+    strip_photo_credits,
+)
 from .errors import InputError
-from .text import CJK, HAN, clean_text, has_cjk, to_chinese_punctuation
+from .text import CJK, clean_text, has_cjk, to_chinese_punctuation
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 
@@ -30,9 +37,6 @@ _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in PAGE_FURNITURE))
 
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
 _PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
-_NAME = rf"[{HAN}]{{2,4}}"
-_BYLINE_LINE_RE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员|实习生|特约记者)\s*)?{_NAME}(?:\s+(?:(?:记者|通讯员)\s*)?{_NAME}){{0,2}}$")
-_TRAILING_BYLINE_RE = re.compile(rf"^(.*[。！？”’])\s+((?:(?:记者|通讯员)\s*)?{_NAME}(?:\s+{_NAME}){{0,2}})$")
 _PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 
@@ -233,20 +237,20 @@ def _find_page_date(lines: list[str]) -> str | None:
 
 
 def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None:
-    lines = [_strip_photo_credits(line) if line else line for line in draft.lines]
+    lines = [strip_photo_credits(line) if line else line for line in draft.lines]
     subtitle = draft.subtitle
     if draft.headline and not subtitle:
         subtitle, lines = _take_subtitle(lines)
     blocks = _rejoin_paragraphs(lines)
-    captions = [block for block in blocks if _CAPTION_RE.match(block.text)]
+    captions = [block for block in blocks if CAPTION_RE.match(block.text)]
     blocks = [block for block in blocks if block not in captions] or [
-        _Block(_CAPTION_RE.sub("", block.text, count=1))
+        _Block(CAPTION_RE.sub("", block.text, count=1))
         for block in captions  # a photo story: its caption is the story
     ]
     top_bylines = []  # some papers print the reporters under the headline
-    while len(blocks) > 1 and _looks_like_byline(blocks[0].text):
+    while len(blocks) > 1 and looks_like_byline(blocks[0].text):
         top_bylines.append(blocks.pop(0).text)
-    dated = _read_dateline(blocks[0].text) if blocks else None
+    dated = read_dateline(blocks[0].text) if blocks else None
     if dated is not None and dated.rest:
         blocks[0] = _Block(dated.rest)
     elif dated is not None:
@@ -254,10 +258,10 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
     paragraphs = [block.text for block in blocks]
     headings = [i for i, block in enumerate(blocks) if block.heading]
     byline = ""
-    if paragraphs and _BYLINE_LINE_RE.fullmatch(paragraphs[-1]) and len(paragraphs) > 1:
+    if paragraphs and BYLINE_LINE_RE.fullmatch(paragraphs[-1]) and len(paragraphs) > 1:
         byline = paragraphs.pop()
     if paragraphs:
-        trailing = _TRAILING_BYLINE_RE.match(paragraphs[-1])
+        trailing = TRAILING_BYLINE_RE.match(paragraphs[-1])
         if trailing and not byline:
             paragraphs[-1], byline = trailing.group(1), trailing.group(2)
     credited = [*top_bylines, *(dated.reporters if dated else ()), byline]
@@ -282,15 +286,6 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
     )
 
 
-def _looks_like_byline(line: str) -> bool:
-    """'本报记者 李明远', '张三 李四', '许应田': reporters' names; a lone four-character line without a
-    label ('韩正出席') is more likely a subtitle."""
-    if not _BYLINE_LINE_RE.fullmatch(line):
-        return False
-    names = _CREDIT_LABEL_RE.sub(" ", line).split()
-    return bool(_CREDIT_LABEL_RE.search(line)) or len(names) > 1 or all(len(name) <= 3 for name in names)
-
-
 # A subtitle (副题) stands right under the headline: a dash lead, a series number, or a short line
 # with no punctuation at all (a paragraph cut by a column break is far longer than a subtitle).
 _SUBTITLE_RE = re.compile(r"^(?:——|--|—)\s*(?P<dashed>.+)$|^(?P<numbered>.{2,40}[①-⑳])$")
@@ -309,96 +304,11 @@ def _take_subtitle(lines: list[str]) -> tuple[str, list[str]]:
     if (
         len(line) <= _SUBTITLE_MAX
         and not re.search(r"[，。！？；：、,.;:!?]", line)
-        and not _looks_like_byline(line)
-        and not _DATELINE_START_RE.match(line)
+        and not looks_like_byline(line)
+        and not DATELINE_START_RE.match(line)
     ):
         return line, lines[first + 1 :]
     return "", lines
-
-
-# Datelines open a story: 本报讯, 本报北京5月11日电, 新华社北京5月11日电, 据新华社澳门10月14日电,
-# 人民网北京5月11日电, 央视网消息, each with or without the reporters' credit that follows.
-_NUMERAL = "0-9０-９一二三四五六七八九十〇零"
-_AGENCY = r"(?:本报|新华社|中新社|人民网|新华网|央视网|中新网|中国新闻网|光明网|央广网|国际在线|[^\s，。（(]{2,8}?(?:社|网|台|报))"
-_DATELINE_START_RE = re.compile(
-    rf"^(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电)"
-)
-_CREDIT_RE = re.compile(r"^\s*[（(](?P<credit>[^（）()]{1,40})[）)]\s*")
-_CREDIT_LABEL_RE = re.compile(r"本报|特约|实习生|见习|通讯员|记者|报道")
-
-
-@dataclass(frozen=True)
-class _Dateline:
-    rest: str  # the paragraph after the dateline
-    reporters: tuple[str, ...]
-    date: str | None
-
-
-def _read_dateline(paragraph: str) -> _Dateline | None:
-    """Split a dateline and its credit off the first paragraph: '本报北京5月11日电（记者韩鑫）记者日前…'."""
-    match = _DATELINE_START_RE.match(paragraph)
-    if not match:
-        return None
-    rest = paragraph[match.end() :]
-    reporters: tuple[str, ...] = ()
-    credit = _CREDIT_RE.match(rest)
-    if credit:
-        labelled = bool(_CREDIT_LABEL_RE.search(credit.group("credit")))
-        names = re.split(r"[\s、，,]+", _CREDIT_LABEL_RE.sub(" ", credit.group("credit")).strip())
-        # '（新闻联播）' after 央视网消息 names a programme, not people: unlabelled names are short.
-        reporters = tuple(name for name in names if re.fullmatch(_NAME, name) and (labelled or len(name) <= 3))
-        rest = rest[credit.end() :]
-    date = None
-    if match.group("month"):
-        date = _dateline_date(match.group("month"), match.group("day"))
-    return _Dateline(rest.lstrip("：: 　"), reporters, date)
-
-
-def _dateline_date(month: str, day: str) -> str | None:
-    """The most recent such day up to today (a dateline names no year)."""
-    try:
-        month_number, day_number = _read_number(month), _read_number(day)
-        today = dt.date.today()
-        when = dt.date(today.year, month_number, day_number)
-        if when > today:
-            when = when.replace(year=today.year - 1)
-        return when.isoformat()
-    except ValueError:
-        return None
-
-
-def _read_number(text: str) -> int:
-    """'11', '１１' or '十一' -> 11 (the numbers of months and days)."""
-    text = unicodedata.normalize("NFKC", text)
-    if text.isdigit():
-        return int(text)
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
-    if len(text) == 1 and text in digits:
-        return digits[text]
-    raise ValueError(text)
-
-
-# Photo credits and captions are for the eye: '黄春涛摄（人民视觉）', '本报记者 王某摄', '（新华社发）',
-# '（图片来源：…）', and '图为…' captions.
-_PHOTO_CREDIT_RE = re.compile(
-    rf"\s*(?:(?:(?:本报|新华社|中新社|人民网)?(?:特约)?(?:记者|通讯员)?\s*{_NAME}(?:[\s、]+{_NAME}){{0,2}}\s*/?\s*摄(?:影)?)"
-    rf"(?:[（(][^（）()]{{1,12}}[）)])?|[（(](?:[^（）()]{{0,10}}(?:社|网)发|图片来源[：:][^（）()]{{0,30}}|资料图片?|视觉中国|受访者供图|[^（）()]{{0,12}}供图)[）)])\s*"
-)
-_CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|右图[：:]?|图[①-⑳0-9]+[：:]?|组图[：:]?)")
-
-
-def _strip_photo_credits(line: str) -> str:
-    """A line that is only a credit disappears; a credit after a caption's last sentence is cut off."""
-
-    def credit_or_text(match: re.Match[str]) -> str:
-        # One with brackets goes anywhere; a bare '王某摄' only at the line's start or end.
-        at_edge = match.start() == 0 or match.end() == len(line)
-        return "" if at_edge or "（" in match.group(0) or "(" in match.group(0) else match.group(0)
-
-    return _PHOTO_CREDIT_RE.sub(credit_or_text, line).strip()
 
 
 @dataclass(frozen=True)

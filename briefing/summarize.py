@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .config import CHARS_PER_SECOND, STORY_SECONDS
 from .ingest import Article
+from .sections import CHARS_PER_SECOND, STORY_SECONDS
 from .text import split_clauses, split_sentences
 
 # Sentences that carry no news for a listener.

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import read_toml
 from .errors import ConfigError
+from .files import read_toml
 
 _RATE_RE = re.compile(r"^[+-]\d{1,3}%$")
 _PITCH_RE = re.compile(r"^[+-]\d{1,3}Hz$")
@@ -51,6 +51,13 @@ class VoicePreset:
     @property
     def prosody(self) -> str:
         return f"{self.rate} {self.pitch} {self.volume}"
+
+
+def bundled_voices() -> Path:
+    """The voice presets and the lexicon that ship inside the package (the repository's voices/)."""
+    from importlib.resources import files
+
+    return Path(str(files("briefing").joinpath("presets")))
 
 
 def load_preset(path: Path) -> VoicePreset:

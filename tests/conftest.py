@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,10 +12,33 @@ from pathlib import Path
 
 import pytest
 
+from briefing.config import Config
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PAGE = ROOT / "examples" / "newspaper-page.txt"
 TEST_PAGES = sorted((ROOT / "tests" / "pages").glob("*.txt")) + sorted((ROOT / "tests" / "pages").glob("*.md"))
 EPISODE_DATE = "2026-11-26"
+
+
+def tone_programme(root: Path, voice: str = "440", tables: str = "", **settings: object) -> tuple[Config, Path]:
+    """A programme in `root` voiced by the test tone engine: voices/tone.toml with the engine voice
+    `voice`, and briefing.toml with the flat `settings` over the defaults below, then `tables` (TOML
+    such as [[sources]]). Returns the config and its file."""
+    voices = root / "voices"
+    voices.mkdir(parents=True, exist_ok=True)
+    (voices / "tone.toml").write_text(f'engine = "tone"\nvoice = "{voice}"\n', encoding="utf-8")
+    values = {
+        "voice": "tone",
+        "voices_dir": str(voices),
+        "output_dir": str(root / "output"),
+        "cache_dir": str(root / "cache"),
+        "workers": 1,
+        **settings,
+    }
+    config_file = root / "briefing.toml"
+    flat = "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
+    config_file.write_text(flat + tables, encoding="utf-8")
+    return Config.load(config_file), config_file
 
 
 @pytest.fixture(autouse=True)

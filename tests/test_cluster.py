@@ -19,7 +19,7 @@ from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
 from briefing.voices import VoicePreset
 from briefing.workers import JobPlaces
 
-from .fakes import tone_engine  # noqa: F401  (registers the engine; the workers import it by name)
+from .conftest import tone_programme
 from .test_synthesize import TONE, segments
 
 distributed = pytest.importorskip("distributed")
@@ -44,7 +44,7 @@ def test_segments_made_on_the_cluster_are_the_ones_made_here(cluster, tmp_path: 
     here_audio, here = synthesize_all(segments(*texts), [(TONE,)] * 8, SegmentCache(tmp_path / "here"), SynthesisSettings(workers=1))
     with cluster_executor(cluster.scheduler_address) as executor:
         there_audio, there = synthesize_all(
-            segments(*texts), [(TONE,)] * 8, SegmentCache(tmp_path / "there"), SynthesisSettings(), executor=executor
+            segments(*texts), [(TONE,)] * 8, SegmentCache(tmp_path / "there"), SynthesisSettings(), places=JobPlaces(executor=executor)
         )
     assert there.synthesized == 8 and [len(a.samples) for a in there_audio] == [len(a.samples) for a in here_audio]
 
@@ -76,20 +76,10 @@ def _programme(tmp_path: Path, name: str, stories: list[str], cluster: str = "",
     folder = tmp_path / name
     (folder / "pages").mkdir(parents=True)
     (folder / "pages" / "page.txt").write_text("".join(STORIES[s] for s in stories), encoding="utf-8")
-    (folder / "voices").mkdir()
-    (folder / "voices" / "tone.toml").write_text('engine = "tone"\nvoice = "440"\n', encoding="utf-8")
-    lines = [
-        f'programme = "{name}新闻"',
-        'voice = "tone"',
-        f'voices_dir = "{folder / "voices"}"',
-        f'output_dir = "{folder / "output"}"',
-        f'cache_dir = "{cache or folder / "cache"}"',
-        f'cluster = "{cluster}"' if cluster else "",
-        f'[[sources]]\npath = "{folder / "pages"}"',
-    ]
-    path = folder / "briefing.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    settings = {"programme": f"{name}新闻", "cache_dir": cache or str(folder / "cache"), "workers": 0}
+    if cluster:
+        settings["cluster"] = cluster
+    return tone_programme(folder, tables=f'[[sources]]\npath = "{folder / "pages"}"\n', **settings)[1]
 
 
 def test_an_episode_made_on_the_cluster_is_the_one_made_here(cluster, tmp_path: Path):

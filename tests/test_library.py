@@ -13,27 +13,16 @@ from briefing.config import Config
 from briefing.episode import EPISODE_FILE, MANIFEST_VERSION, Manifest, finished_manifest, published_episodes, read_manifest
 from briefing.errors import InputError
 
-from .conftest import EXAMPLE_PAGE, TEST_PAGES
-from .fakes import tone_engine  # noqa: F401  (registers the engine)
+from .conftest import EXAMPLE_PAGE, TEST_PAGES, tone_programme
 
 DATE = "2026-11-26"
 
 
 @pytest.fixture
 def tone_config(tmp_path: Path) -> Config:
-    voices = tmp_path / "voices"
-    voices.mkdir()
-    (voices / "tone.toml").write_text('engine = "tone"\nvoice = "440"\n', encoding="utf-8")
-    (voices / "reader.toml").write_text('engine = "offline"\n', encoding="utf-8")
-    return Config.from_dict(
-        {
-            "voice": "tone",
-            "voices_dir": str(voices),
-            "output_dir": str(tmp_path / "output"),
-            "cache_dir": str(tmp_path / "cache"),
-            "workers": 1,
-        }
-    )
+    config, _ = tone_programme(tmp_path)
+    (tmp_path / "voices" / "reader.toml").write_text('engine = "offline"\n', encoding="utf-8")
+    return config
 
 
 def test_daily_from_a_library_call_makes_the_episode_then_finds_it_up_to_date(tone_config: Config):

@@ -1,8 +1,9 @@
 import pytest
 
-from briefing.config import PROJECT_ROOT
 from briefing.normalize import Lexicon, LexiconEntry, to_spoken, unspeakable
 from briefing.pinyin import dictionary_readings
+
+from .conftest import ROOT as PROJECT_ROOT
 
 NEWS_RULES = [
     # year ranges and dates

@@ -31,8 +31,7 @@ from briefing.script import read_script
 from briefing.summarize import SummaryTarget, summarize
 from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
 
-from .conftest import EXAMPLE_PAGE, ROOT, run_cli
-from .fakes import tone_engine  # noqa: F401  (registers the engine)
+from .conftest import EXAMPLE_PAGE, ROOT, run_cli, tone_programme
 from .test_synthesize import TONE, segments
 
 DATE = dt.date(2026, 11, 26)
@@ -40,19 +39,7 @@ PAGE = "# 市区新建三所学校\n全市今年新建三所学校，新增学�
 
 
 def tone_setup(root: Path, voice: str = "440") -> tuple[Config, Path]:
-    voices = root / "voices"
-    voices.mkdir(parents=True, exist_ok=True)
-    (voices / "tone.toml").write_text(f'engine = "tone"\nvoice = "{voice}"\n', encoding="utf-8")
-    settings = {
-        "voice": "tone",
-        "voices_dir": str(voices),
-        "output_dir": str(root / "output"),
-        "cache_dir": str(root / "cache"),
-        "workers": 1,
-    }
-    config_file = root / "briefing.toml"
-    config_file.write_text("\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items()) + "\n", encoding="utf-8")
-    return Config.from_dict(settings), config_file
+    return tone_programme(root, voice)
 
 
 def page(tmp_path: Path, text: str = PAGE, name: str = "page.txt") -> Path:

@@ -15,7 +15,7 @@ from briefing.dedup import TOLD_FILE, ToldStories
 from briefing.errors import ConfigError, SourceError
 from briefing.fetch import Fetcher
 
-from .fakes import tone_engine  # noqa: F401  (registers the engine)
+from .conftest import tone_programme
 from .fakes.local_server import serving
 from .fakes.news_site import NewsSite
 
@@ -32,9 +32,6 @@ def site():
 
 
 def config_for(site: NewsSite, tmp_path: Path, failing: bool = True) -> tuple[Config, Path]:
-    voices = tmp_path / "voices"
-    voices.mkdir(exist_ok=True)
-    (voices / "tone.toml").write_text('engine = "tone"\nvoice = "440"\n', encoding="utf-8")
     base = site.base
     sources = [
         f'[[sources]]\nname = "滨江日报"\nurl = "{base}/rss.xml"\nkind = "rss"',
@@ -51,19 +48,7 @@ def config_for(site: NewsSite, tmp_path: Path, failing: bool = True) -> tuple[Co
             f'[[sources]]\nname = "空页"\nurl = "{base}/news/empty.html"\nkind = "web"',
             '[[sources]]\nname = "不通"\nurl = "http://127.0.0.1:9/feed.xml"\nkind = "rss"',
         ]
-    text = "\n".join(
-        [
-            'voice = "tone"',
-            f'voices_dir = "{voices}"',
-            f'output_dir = "{tmp_path / "output"}"',
-            f'cache_dir = "{tmp_path / "cache"}"',
-            "workers = 1",
-            *sources,
-        ]
-    )
-    path = tmp_path / "briefing.toml"
-    path.write_text(text + "\n", encoding="utf-8")
-    return Config.load(path), path
+    return tone_programme(tmp_path, tables="\n".join(sources) + "\n")
 
 
 def by_title(choices) -> dict[str, tuple[str, str]]:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from briefing.config import Config, save_speaker_alias
+from briefing.config import Config
 from briefing.errors import ConfigError, SpeakerError
 from briefing.mp3 import measure_loudness
-from briefing.speakers import Media, episode_media, player_for
+from briefing.speakers import Media, episode_media, player_for, save_speaker_alias
 from briefing.speakers.upnp import didl_metadata
 
 from .conftest import EPISODE_DATE, EXAMPLE_PAGE, ROOT, briefing_serve, require, run_cli

@@ -66,7 +66,11 @@ def test_the_breaker_skips_the_rest_of_a_preset_after_failures_in_a_row(tmp_path
     # One thread, so the jobs wait in a queue the breaker can cancel.
     with ThreadPoolExecutor(max_workers=1) as one_thread:
         report_audio, report = synthesize_all(
-            segments(*texts), [(BROKEN, TONE)] * 12, SegmentCache(tmp_path), SynthesisSettings(breaker=2), places=JobPlaces(executor=one_thread)
+            segments(*texts),
+            [(BROKEN, TONE)] * 12,
+            SegmentCache(tmp_path),
+            SynthesisSettings(breaker=2),
+            places=JobPlaces(executor=one_thread),
         )
     assert report.presets == ("tone",) * 12
     skipped = [f for f in report.fallbacks if f.reason.startswith("not tried")]

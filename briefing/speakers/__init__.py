@@ -7,6 +7,9 @@ A target names a kind and a device: `upnp:Kitchen`, `cast:Living Room`, `ha:medi
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -15,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from ..config import PORT, Config
-from ..errors import SpeakerError
+from ..errors import ConfigError, SpeakerError
 from .base import _PLAYERS, PLAY_TIMEOUT, Media, Playback, Player, Speaker, register_player, wait_until_playing
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "player_for",
     "discover",
     "play_episode",
+    "save_speaker_alias",
     "PLAY_TIMEOUT",
 ]
 
@@ -145,3 +149,21 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def save_speaker_alias(path: Path, alias: str, target: str) -> None:
+    """Add or replace `alias = "target"` in the [speakers] table of `path`, keeping the rest of the file as written."""
+    if not re.match(r"^[A-Za-z0-9_-]+$", alias) or not target:
+        raise ConfigError(f"--save expects ALIAS=TARGET with a plain alias (letters, digits, - and _), got {alias!r}={target!r}")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    line = f"{alias} = {json.dumps(target, ensure_ascii=False)}"
+    table = re.search(r"^\[speakers\][ \t]*$", text, re.M)
+    if table is None:
+        text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + f"[speakers]\n{line}\n"
+    else:
+        body_end = re.search(r"^\[", text[table.end() :], re.M)
+        end = table.end() + (body_end.start() if body_end else len(text) - table.end())
+        body = re.sub(rf"^{re.escape(alias)}\s*=.*\n?", "", text[table.end() : end], flags=re.M)
+        text = text[: table.end()] + "\n" + line + body.rstrip("\n") + "\n" + text[end:]
+    Config.from_dict(tomllib.loads(text), str(path))  # never write a config that would not load
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,113 @@
+"""Credits and datelines: who wrote a story and where it was filed, said for the eye and not the ear.
+
+Bylines ('本报记者 李明远', a name alone under the last sentence), datelines with their credits
+('本报北京5月11日电（记者韩鑫）'), and photo credits and captions ('黄春涛摄（人民视觉）', '图为…').
+Every reader of pages (files, feeds, web pages) takes them off with these rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .text import HAN
+
+NAME = rf"[{HAN}]{{2,4}}"
+BYLINE_LINE_RE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员|实习生|特约记者)\s*)?{NAME}(?:\s+(?:(?:记者|通讯员)\s*)?{NAME}){{0,2}}$")
+TRAILING_BYLINE_RE = re.compile(rf"^(.*[。！？”’])\s+((?:(?:记者|通讯员)\s*)?{NAME}(?:\s+{NAME}){{0,2}})$")
+
+
+def looks_like_byline(line: str) -> bool:
+    """'本报记者 李明远', '张三 李四', '许应田': reporters' names; a lone four-character line without a
+    label ('韩正出席') is more likely a subtitle."""
+    if not BYLINE_LINE_RE.fullmatch(line):
+        return False
+    names = CREDIT_LABEL_RE.sub(" ", line).split()
+    return bool(CREDIT_LABEL_RE.search(line)) or len(names) > 1 or all(len(name) <= 3 for name in names)
+
+
+# Datelines open a story: 本报讯, 本报北京5月11日电, 新华社北京5月11日电, 据新华社澳门10月14日电,
+# 人民网北京5月11日电, 央视网消息, each with or without the reporters' credit that follows.
+_NUMERAL = "0-9０-９一二三四五六七八九十〇零"
+_AGENCY = r"(?:本报|新华社|中新社|人民网|新华网|央视网|中新网|中国新闻网|光明网|央广网|国际在线|[^\s，。（(]{2,8}?(?:社|网|台|报))"
+DATELINE_START_RE = re.compile(
+    rf"^(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电)"
+)
+_CREDIT_RE = re.compile(r"^\s*[（(](?P<credit>[^（）()]{1,40})[）)]\s*")
+CREDIT_LABEL_RE = re.compile(r"本报|特约|实习生|见习|通讯员|记者|报道")
+
+
+@dataclass(frozen=True)
+class Dateline:
+    rest: str  # the paragraph after the dateline
+    reporters: tuple[str, ...]
+    date: str | None
+
+
+def read_dateline(paragraph: str) -> Dateline | None:
+    """Split a dateline and its credit off the first paragraph: '本报北京5月11日电（记者韩鑫）记者日前…'."""
+    match = DATELINE_START_RE.match(paragraph)
+    if not match:
+        return None
+    rest = paragraph[match.end() :]
+    reporters: tuple[str, ...] = ()
+    credit = _CREDIT_RE.match(rest)
+    if credit:
+        labelled = bool(CREDIT_LABEL_RE.search(credit.group("credit")))
+        names = re.split(r"[\s、，,]+", CREDIT_LABEL_RE.sub(" ", credit.group("credit")).strip())
+        # '（新闻联播）' after 央视网消息 names a programme, not people: unlabelled names are short.
+        reporters = tuple(name for name in names if re.fullmatch(NAME, name) and (labelled or len(name) <= 3))
+        rest = rest[credit.end() :]
+    date = None
+    if match.group("month"):
+        date = _dateline_date(match.group("month"), match.group("day"))
+    return Dateline(rest.lstrip("：: 　"), reporters, date)
+
+
+def _dateline_date(month: str, day: str) -> str | None:
+    """The most recent such day up to today (a dateline names no year)."""
+    try:
+        month_number, day_number = _read_number(month), _read_number(day)
+        today = dt.date.today()
+        when = dt.date(today.year, month_number, day_number)
+        if when > today:
+            when = when.replace(year=today.year - 1)
+        return when.isoformat()
+    except ValueError:
+        return None
+
+
+def _read_number(text: str) -> int:
+    """'11', '１１' or '十一' -> 11 (the numbers of months and days)."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isdigit():
+        return int(text)
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    if len(text) == 1 and text in digits:
+        return digits[text]
+    raise ValueError(text)
+
+
+# Photo credits and captions are for the eye: '黄春涛摄（人民视觉）', '本报记者 王某摄', '（新华社发）',
+# '（图片来源：…）', and '图为…' captions.
+_PHOTO_CREDIT_RE = re.compile(
+    rf"\s*(?:(?:(?:本报|新华社|中新社|人民网)?(?:特约)?(?:记者|通讯员)?\s*{NAME}(?:[\s、]+{NAME}){{0,2}}\s*/?\s*摄(?:影)?)"
+    rf"(?:[（(][^（）()]{{1,12}}[）)])?|[（(](?:[^（）()]{{0,10}}(?:社|网)发|图片来源[：:][^（）()]{{0,30}}|资料图片?|视觉中国|受访者供图|[^（）()]{{0,12}}供图)[）)])\s*"
+)
+CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|右图[：:]?|图[①-⑳0-9]+[：:]?|组图[：:]?)")
+
+
+def strip_photo_credits(line: str) -> str:
+    """A line that is only a credit disappears; a credit after a caption's last sentence is cut off."""
+
+    def credit_or_text(match: re.Match[str]) -> str:
+        # One with brackets goes anywhere; a bare '王某摄' only at the line's start or end.
+        at_edge = match.start() == 0 or match.end() == len(line)
+        return "" if at_edge or "（" in match.group(0) or "(" in match.group(0) else match.group(0)
+
+    return _PHOTO_CREDIT_RE.sub(credit_or_text, line).strip()
