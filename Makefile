@@ -36,8 +36,8 @@ $(TEST_TOOLS): tests/feedcheck/package-lock.json
 	touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check briefing tests benchmarks
-	$(BIN)/ruff format --check --quiet briefing tests benchmarks
+	$(BIN)/ruff check briefing tests benchmarks docs
+	$(BIN)/ruff format --check --quiet briefing tests benchmarks docs
 	$(BIN)/mypy
 
 check: lint

@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 from tests.fakes.edge_service import LocalEdgeService
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(out: Path, cache: Path, endpoint: str) -> float:

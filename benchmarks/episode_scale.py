@@ -28,10 +28,9 @@ NEWSREADER_TONE = 'engine = "tone"\nvoice = "440"\nrate = "-50%"\n'
 
 def one_run(pages: int) -> dict[str, float]:
     """In this process: make the episode from `pages` copies of the page; its figures as a dict."""
-    from tests.fakes import tone_engine  # noqa: F401  (registers the engine)
-
     from briefing import pipeline
     from briefing.config import Config
+    from tests.fakes import tone_engine  # noqa: F401  (registers the engine)
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

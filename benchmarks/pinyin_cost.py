@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 from benchmarks.polyphones import pypinyin_defaults
 from briefing.build import preset_chains, read_voices, synthesis_settings
 from briefing.config import Config
@@ -25,6 +23,8 @@ from briefing.engines.offline import OfflineEngine
 from briefing.pipeline import ingest_pages
 from briefing.plan import make_script
 from briefing.synthesize import SegmentCache, synthesize_all
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def with_pypinyin(spoken_texts: list[str]):  # type: ignore[no-untyped-def]

@@ -59,11 +59,19 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
             max_true_peak=MAX_TRUE_PEAK,
             bitrate=CLIP_BITRATE,
         )
+    path = out_root / ALEXA_FILE
+    write_atomically(path, json.dumps(flash_briefing_items(episode, base_url), ensure_ascii=False, indent=2).encode("utf-8"))
+    return path
+
+
+def flash_briefing_items(episode: PublishedEpisode, base_url: str) -> list[dict[str, str]]:
+    """The feed's items: one per story of the episode's first five, the first story newest."""
+    manifest = episode.manifest
     published = manifest.published_time.astimezone(dt.UTC)
     base = base_url.rstrip("/")
     items = []
     identity = manifest.guid or episode.date
-    for order, chapter in enumerate(stories):
+    for order, chapter in enumerate(manifest.story_chapters[:MAX_ITEMS]):
         # Alexa reads the newest item first: the first story gets the latest time.
         updated = published - dt.timedelta(seconds=order)
         items.append(
@@ -76,9 +84,7 @@ def write_flash_briefing(out_root: Path, episode: PublishedEpisode, base_url: st
                 "redirectionUrl": f"{base}/#{episode.date}",
             }
         )
-    path = out_root / ALEXA_FILE
-    write_atomically(path, json.dumps(items, ensure_ascii=False, indent=2).encode("utf-8"))
-    return path
+    return items
 
 
 @dataclass(frozen=True)

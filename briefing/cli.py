@@ -15,11 +15,13 @@ import typer
 from typer.core import TyperGroup
 
 from . import pipeline
+from .build import Episode
 from .config import CONFIG_FILE, PORT, Config
 from .errors import BriefingError, UsageError
 from .files import describe_write_error
 from .ingest import decode_page
 from .normalize import to_spoken
+from .plan import load_lexicon
 from .text import printable
 from .voices import list_presets
 
@@ -133,7 +135,7 @@ def normalize(
 
     Example: briefing normalize "2019—2020年，增长22.6%，热线12345"
     """
-    lexicon = pipeline.load_lexicon(Config.load(config_path))
+    lexicon = load_lexicon(Config.load(config_path))
     for line in [text] if text is not None else _stdin_lines():
         _say(to_spoken(line, lexicon))
 
@@ -150,7 +152,7 @@ def pinyin(
 
     Example: briefing pinyin "银行行长说，还要重新调整利率"
     """
-    lexicon = None if raw else pipeline.load_lexicon(Config.load(config_path))
+    lexicon = None if raw else load_lexicon(Config.load(config_path))
     for line in [text] if text is not None else _stdin_lines():
         _say(" ".join(pipeline.pronounce(line, lexicon, raw)))
 
@@ -391,7 +393,7 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: str
     )
 
 
-def _report_episode(made: pipeline.Episode) -> None:
+def _report_episode(made: Episode) -> None:
     synthesis = made.synthesis
     _say(
         f"{made.mp3}\n"

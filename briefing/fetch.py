@@ -70,12 +70,12 @@ class Fetcher:
                     raise SourceError(f"{url}: the server answered {response.status_code} {response.reason_phrase}")
                 declared = int(response.headers.get("content-length") or 0)
                 if declared > MAX_BODY_BYTES:
-                    raise SourceError(f"{url}: the page is {declared // 1_000_000} MB, over the {MAX_BODY_BYTES // 1_000_000} MB limit")
+                    raise SourceError(f"{url}: the page is {_size(declared)}, over the {_size(MAX_BODY_BYTES)} limit")
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > MAX_BODY_BYTES:
-                        raise SourceError(f"{url}: the page is over the {MAX_BODY_BYTES // 1_000_000} MB limit")
+                        raise SourceError(f"{url}: the page is over the {_size(MAX_BODY_BYTES)} limit")
                 caching = response.extensions.get("caching") or {}
                 return Fetched(
                     str(response.url),
@@ -99,3 +99,7 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:g} MB" if count >= 1_000_000 else f"{count / 1000:g} kB"

@@ -52,15 +52,21 @@ document.querySelectorAll('.episode audio').forEach(function (audio) {
 """
 
 
+Cue = tuple[float, float, str]  # start, end, text
+
+
 def write_page(out_root: Path, episodes: list[PublishedEpisode], config: Config, feed_url: str) -> Path:
     path = out_root / PAGE_FILE
-    write_atomically(path, render_page(out_root, episodes, config, feed_url).encode("utf-8"))
+    transcripts = {episode.folder: _cues(out_root / episode.folder / VTT_FILE) for episode in episodes}
+    write_atomically(path, render_page(episodes, config, feed_url, transcripts).encode("utf-8"))
     return path
 
 
-def render_page(out_root: Path, episodes: list[PublishedEpisode], config: Config, feed_url: str) -> str:
+def render_page(episodes: list[PublishedEpisode], config: Config, feed_url: str, transcripts: dict[str, list[Cue]]) -> str:
+    """The listening page for `episodes`, each with its transcript's cues from `transcripts` (by folder)."""
     qr = segno.make(feed_url, error="m").svg_inline(scale=4, border=2, title="订阅地址二维码")
-    articles = "\n".join(_episode_html(out_root, episode) for episode in episodes) or "<p>还没有节目。运行 briefing daily 生成第一期。</p>"
+    articles = "\n".join(_episode_html(episode, transcripts.get(episode.folder, [])) for episode in episodes)
+    articles = articles or "<p>还没有节目。运行 briefing daily 生成第一期。</p>"
     e = html.escape
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
@@ -87,7 +93,7 @@ def render_page(out_root: Path, episodes: list[PublishedEpisode], config: Config
 """
 
 
-def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
+def _episode_html(episode: PublishedEpisode, transcript: list[Cue]) -> str:
     e = html.escape
     manifest = episode.manifest
     folder = quote(episode.folder)
@@ -96,10 +102,7 @@ def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
         f'<li><button type="button" data-start="{c.start}"><span class="time">{clock(c.start)}</span>{e(c.title)}</button></li>'
         for c in manifest.chapters
     )
-    cues = "\n".join(
-        f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>'
-        for start, _, text in _cues(out_root / episode.folder / VTT_FILE)
-    )
+    cues = "\n".join(f'<p data-start="{start}"><span class="time">{clock(start)}</span>{e(text)}</p>' for start, _, text in transcript)
     files = (
         f'<a href="{audio}" download>下载 MP3</a> · <a href="{folder}/{VTT_FILE}">VTT</a> · '
         f'<a href="{folder}/{SRT_FILE}">SRT</a> · <a href="{folder}/{CHAPTERS_FILE}">章节 JSON</a>'
@@ -114,7 +117,7 @@ def _episode_html(out_root: Path, episode: PublishedEpisode) -> str:
 </article>"""
 
 
-def _cues(vtt: Path) -> list[tuple[float, float, str]]:
+def _cues(vtt: Path) -> list[Cue]:
     try:
         return read_vtt(vtt)
     except OSError:

@@ -127,7 +127,7 @@ def _keep_what_listeners_can_follow(sentences: list[str], chosen: list[int], bud
     for i in sorted(kept):  # in order, so a chain of leaning sentences falls together
         if i and i - 1 not in kept and _LEANS_ON_PREVIOUS_RE.match(sentences[i]):
             kept.discard(i)
-    return sorted(kept) or chosen[:1]
+    return sorted(kept) or [0]  # everything chosen leaned on what was left out: the lede stands on its own
 
 
 def lead(article: Article, target: SummaryTarget = SummaryTarget()) -> Summary:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -14,10 +15,21 @@ import pytest
 
 from briefing.config import Config
 
+from .fakes import tone_engine  # noqa: F401  (registers the test engine `tone` in every test process)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PAGE = ROOT / "examples" / "newspaper-page.txt"
 TEST_PAGES = sorted((ROOT / "tests" / "pages").glob("*.txt")) + sorted((ROOT / "tests" / "pages").glob("*.md"))
 EPISODE_DATE = "2026-11-26"
+EPISODE_DAY = dt.date(2026, 11, 26)
+TWO_STORIES = "# 市区新建三所学校\n全市今年新建三所学校，新增学位三千个。\n\n# 地铁五号线开通\n地铁五号线今天开通运营，全长二十公里。\n"
+
+
+def write_page(folder: Path, text: str = TWO_STORIES, name: str = "page.txt") -> Path:
+    """A page file in `folder` (two short stories unless told otherwise)."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def tone_programme(root: Path, voice: str = "440", tables: str = "", **settings: object) -> tuple[Config, Path]:

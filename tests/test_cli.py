@@ -1,12 +1,15 @@
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from briefing.cli import app
+from briefing.normalize import to_spoken
 
-from .conftest import EXAMPLE_PAGE, run_cli
+from .conftest import EXAMPLE_PAGE, ROOT, run_cli, write_page
 
 runner = CliRunner()
 
@@ -102,3 +105,30 @@ def test_every_command_has_help_with_an_example():
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0
         assert "Example: briefing " + name in result.stdout, name
+
+
+@pytest.mark.slow
+def test_nothing_printed_can_drive_the_terminal(tmp_path: Path):
+    hostile = write_page(tmp_path, "# \x1b]0;owned\x07标题\x1b[2J\n正文内容在这里。\n", "x\x1b[31m.txt")
+    result = run_cli("ingest", str(hostile))
+    assert result.returncode == 0 and "\x1b" not in result.stdout and "标题" in result.stdout
+    missing = run_cli("ingest", str(tmp_path / "no\x1b[2Jpe.txt"))
+    assert missing.returncode == 1 and "\x1b" not in missing.stderr and "\\x1b[2J" in missing.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", [b"\xff\xfe\xfa\xfb bad \xc3\x28", "增长5%".encode("gbk") + b"\n\x80\xff"])
+def test_normalize_reads_any_standard_input_without_a_traceback(data: bytes):
+    result = subprocess.run([sys.executable, str(ROOT / "cli.py"), "normalize"], input=data, capture_output=True, cwd=ROOT)
+    assert b"Traceback" not in result.stderr
+    assert result.returncode == 0 or (result.returncode == 1 and result.stderr.count(b"\n") == 1 and result.stderr.startswith(b"Error: "))
+
+
+@pytest.mark.slow
+def test_gbk_standard_input_and_odd_symbols():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "normalize"], input="增长5%\n".encode("gbk"), capture_output=True, cwd=ROOT
+    )
+    assert result.returncode == 0 and result.stdout.decode() == "增长百分之五\n"
+    assert to_spoken("10^9") == "十的九次方" and to_spoken("a≠b") == "诶不等于比" and to_spoken("2³") == "二的三次方"
+    assert to_spoken("温度≥30℃") == "温度大于等于三十摄氏度" and to_spoken("\ud800中文\udfff") == "中文"

@@ -2,11 +2,12 @@ from pathlib import Path
 
 import pytest
 
+from briefing import pipeline
 from briefing.errors import InputError
 from briefing.ingest import decode_page, parse_page, read_articles
 from briefing.pipeline import ingest_pages
 
-from .conftest import EXAMPLE_PAGE
+from .conftest import EXAMPLE_PAGE, TWO_STORIES, write_page
 
 SEED_TITLES = [
     ("区委常委会会议研究部署当前各项重点工作", "毫不松懈抓防控 斗志昂扬促发展", "港轩"),
@@ -104,3 +105,25 @@ def test_one_bad_file_among_several_is_reported(tmp_path: Path):
     ingested = ingest_pages([EXAMPLE_PAGE, bad])
     assert len(ingested.articles) == 5
     assert ingested.problems == (f"{bad}: the file is empty",)
+
+
+def test_valid_utf8_full_of_invisible_characters_is_read(tmp_path: Path):
+    noisy = tmp_path / "noisy.txt"
+    noisy.write_text("\u200b\u200d".join(TWO_STORIES) + "\x01" * 20, encoding="utf-8")
+    assert [a.title for a in read_articles(noisy)] == ["市区新建三所学校", "地铁五号线开通"]
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\u200b\u200c\x01\x02" * 50, encoding="utf-8")
+    with pytest.raises(InputError, match="only control or invisible characters"):
+        read_articles(blank)
+
+
+def test_a_link_out_of_an_input_folder_is_not_followed(tmp_path: Path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    write_page(folder, TWO_STORIES, "a.txt")
+    secret = write_page(tmp_path, "# 机密\n这份文件不应该被读出来。\n", "secret.txt")
+    (folder / "b.txt").symlink_to(secret)
+    (folder / "c.txt").symlink_to(folder / "a.txt")  # a link inside the folder is fine
+    ingested = pipeline.ingest_pages([folder])
+    assert "机密" not in [a.title for a in ingested.articles] and len(ingested.articles) == 4
+    assert ingested.problems == (f"{folder / 'b.txt'}: not read, it is a link to a file outside {folder}",)

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from briefing.normalize import Lexicon, LexiconEntry, to_spoken, unspeakable
@@ -142,3 +144,30 @@ def test_lexicon_file_errors_name_the_line(tmp_path):
 
     with pytest.raises(ConfigError, match="lexicon.tsv:2"):
         Lexicon.load(path)
+
+
+def _seconds(text: str) -> float:
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        to_spoken(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["a", "7", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkrLw==", "中文abc123", "x@y.", "www.", "，1"],
+    ids=["letters", "digits", "base64", "mixed", "at-signs", "dots", "commas"],
+)
+@pytest.mark.slow
+def test_normalization_time_grows_linearly_with_the_input(unit: str):
+    to_spoken("预热123")
+    small, large = unit * (1000 // len(unit)), unit * (10000 // len(unit))
+    ratio = _seconds("报道" + large + "。") / max(_seconds("报道" + small + "。"), 1e-4)
+    assert ratio < 25, f"10x the input took {ratio:.1f}x the time"
+
+
+def test_a_long_code_is_said_as_a_string_of_characters_not_spelled():
+    assert to_spoken("附件编号QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkrLw==已上传") == "附件编号一串字符已上传"
+    assert to_spoken("身份证号码110101199003074514") == "身份证号码幺幺零幺零幺幺九九零零三零七四五幺四"

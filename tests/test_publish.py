@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -18,14 +19,24 @@ import pytest
 from lxml import etree
 from PIL import Image, ImageStat
 
+from briefing import pipeline
 from briefing.config import Config
-from briefing.episode import published_episodes
+from briefing.episode import EPISODE_FILE, published_episodes, read_manifest
 from briefing.errors import OutputError
 from briefing.feed import PODCAST_GUID_NAMESPACE, build_feed, check_feed, write_feed
 from briefing.publish import publish
 from briefing.serve import lan_address
 
-from .conftest import EPISODE_DATE, ROOT, briefing_serve, require, run_cli
+from .conftest import (
+    EPISODE_DATE,
+    EPISODE_DAY,
+    ROOT,
+    briefing_serve,
+    require,
+    run_cli,
+    tone_programme,
+    write_page,
+)
 
 NEXT_DATE = "2026-11-27"
 NS = {
@@ -393,3 +404,60 @@ def test_the_page_plays_and_seeks_in_headless_chromium(server: int, published: P
     with Image.open(shot) as image:
         stat = ImageStat.Stat(image.convert("L"))
         assert image.size == (390, 844) and stat.stddev[0] > 20 and len(image.getcolors(1 << 16) or []) > 20
+
+
+def test_control_characters_never_reach_the_feed_and_an_old_damaged_episode_is_repaired(tmp_path: Path):
+    config, _ = tone_programme(tmp_path)
+    hostile = write_page(tmp_path, "# 市区\x0b新建\x1b[31m三所学校\x07\n全市今年新建三所学校\x1f，新增学位三千个。\u200b\n")
+    result = pipeline.daily([hostile], config, EPISODE_DAY)
+    assert result.episode is not None
+    root = config.paths.output_path
+    feed = etree.parse(str(root / "feed.xml"))  # well-formed XML: lxml refuses control characters
+    manifest = read_manifest(root / EPISODE_DAY.isoformat())
+    assert manifest is not None and manifest.stories[0].title == "市区新建[31m三所学校"
+    assert "\x0b" not in (root / "index.html").read_text(encoding="utf-8")
+
+    # An episode written by an older briefing, with a control character in its title, is repaired on read.
+    data = json.loads((root / EPISODE_DAY.isoformat() / EPISODE_FILE).read_text(encoding="utf-8"))
+    data["title"] += "\x0b\x1b"
+    (root / EPISODE_DAY.isoformat() / EPISODE_FILE).write_text(json.dumps(data), encoding="utf-8")
+    publish(root, config)
+    titles = etree.parse(str(root / "feed.xml")).xpath("//item/title/text()")
+    assert titles == [data["title"].rstrip("\x0b\x1b")] and feed.xpath("//item")
+
+
+@pytest.mark.slow
+def test_the_server_logs_real_statuses_and_one_line_per_malformed_request(tmp_path: Path):
+    import socket
+
+    root = tmp_path / "output"
+    root.mkdir()
+    (root / "note.json").write_text('{"a": 1}', encoding="utf-8")
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "serve", "--out", str(root), "--port", "0", "--log"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(":")[2].split("/")[0])
+
+        def ask(raw: bytes) -> bytes:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                connection.sendall(raw)
+                return connection.recv(100)
+
+        assert ask(b"GET /note.json HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 206")
+        assert ask(b"GET /note.json HTTP/1.1\r\nHost: x\r\nRange: bytes=-0\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 416")
+        for _ in range(5):
+            assert ask(b"GET /\x1b[31m HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.0 400")
+        time.sleep(0.5)
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=10)
+    lines = log.splitlines()
+    assert any("/note.json 206 bytes=0-1" in line for line in lines)
+    assert any("/note.json 416 bytes=-0" in line for line in lines)
+    assert "Traceback" not in log and "\x1b" not in log
+    assert len([line for line in lines if "Error handling request" in line]) == 5

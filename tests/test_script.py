@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from briefing import pipeline
 from briefing.config import Config
 from briefing.errors import ScriptError
 from briefing.normalize import Lexicon, LexiconEntry, unspeakable
@@ -13,7 +14,7 @@ from briefing.plan import make_script
 from briefing.script import MAX_SPOKEN_CHARS, Role, build_script, read_script, write_script
 from briefing.summarize import Summary
 
-from .conftest import EXAMPLE_PAGE, TEST_PAGES
+from .conftest import EPISODE_DAY, EXAMPLE_PAGE, TEST_PAGES, run_cli
 
 DATE = dt.date(2026, 11, 26)
 
@@ -95,3 +96,18 @@ def test_a_lexicon_name_is_read_right_inside_a_clause_too_long_for_one_segment()
     assert len(story) >= 2 and all(len(s.spoken) <= MAX_SPOKEN_CHARS for s in story)
     assert story[0].spoken.startswith("善县农业农村局")
     assert "单县" not in "".join(s.spoken for s in script.segments)
+
+
+@pytest.mark.slow
+def test_a_script_that_cannot_make_an_episode_is_refused_before_synthesis(tmp_path: Path):
+    made = pipeline.write_review_script([EXAMPLE_PAGE], Config(), EPISODE_DAY, tmp_path).path
+    data = json.loads(made.read_text(encoding="utf-8"))
+    broken = dict(data, segments=[*data["segments"][:-1], {**data["segments"][-1], "story": 99}])
+    made.write_text(json.dumps(broken, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ScriptError, match="segment 40 belongs to story 99"):
+        read_script(made)
+    made.write_text(json.dumps(dict(data, segments=[]), ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ScriptError, match="no story segment"):
+        read_script(made)
+    result = run_cli("episode", str(made), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and result.stderr.startswith("Error: ") and not (tmp_path / "out").exists()

@@ -1,6 +1,11 @@
 """The synthesize stage with the test-only tone engine: cache, fallback, breaker and executors, in process."""
 
 import pickle
+import signal
+import subprocess
+import sys
+import time
+import wave
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +18,7 @@ from briefing.synthesize import SegmentCache, SegmentJob, SynthesisSettings, syn
 from briefing.voices import VoicePreset
 from briefing.workers import JobPlaces
 
+from .conftest import ROOT
 from .fakes import tone_engine
 
 TONE = VoicePreset(name="tone", engine="tone", engine_voice="440")
@@ -105,3 +111,73 @@ def test_a_process_pool_makes_the_same_audio_as_this_process(tmp_path: Path):
     pool_audio, pool = synthesize_all(segments(*texts), [(TONE,)] * 6, SegmentCache(tmp_path / "pool"), SynthesisSettings(workers=2))
     assert [len(a.samples) for a in pool_audio] == [len(a.samples) for a in here_audio]
     assert all(np.allclose(a.samples, b.samples, atol=1e-4) for a, b in zip(pool_audio, here_audio))
+
+
+def test_a_truncated_cache_entry_is_made_again_not_stitched_in(tmp_path: Path):
+    cache = SegmentCache(tmp_path)
+    texts = ("今天天气晴朗，适合出行。", "明天有小雨。")
+    first_audio, first = synthesize_all(segments(*texts), [(TONE,)] * 2, cache, SynthesisSettings(workers=1))
+    entry = cache.path(cache.key(TONE, texts[0]))
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])  # a copy or a disk that stopped half way
+    again_audio, again = synthesize_all(segments(*texts), [(TONE,)] * 2, cache, SynthesisSettings(workers=1))
+    assert (again.synthesized, again.reused) == (1, 1)
+    assert [a.duration for a in again_audio] == [a.duration for a in first_audio]
+    with wave.open(str(entry), "rb") as repaired:
+        assert repaired.getnframes() == len(first_audio[0].samples)
+
+
+KILLED_RUN = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from tests.fakes import tone_engine
+from briefing.script import Role, Segment
+from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
+from briefing.voices import VoicePreset
+slow = VoicePreset(name="slow", engine="tone", engine_voice="slow")
+texts = [f"第{n}条新闻。" for n in range(40)]
+print("started", flush=True)
+synthesize_all([Segment(None, Role.BODY, t, t) for t in texts], [(slow,)] * 40, SegmentCache(Path(sys.argv[2])), SynthesisSettings(workers=2))
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_pool_workers_exit_when_their_run_is_killed(tmp_path: Path):
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(ROOT), str(tmp_path / "cache")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout is not None and run.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 30
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [pid for pid in _children(run.pid) if "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the pool did not start"
+        run.send_signal(signal.SIGKILL)
+        run.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), "workers outlived the run that started them"
+    finally:
+        if run.poll() is None:
+            run.kill()

@@ -107,6 +107,7 @@ class NewsSite:
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self.user_agents: set[str] = set()  # every User-Agent that reached the site
         self.base = ""
 
     def app(self) -> web.Application:
@@ -117,6 +118,7 @@ class NewsSite:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         self.requests[path] += 1
+        self.user_agents.add(request.headers.get("User-Agent", ""))
         pages = {
             "/rss.xml": ("application/rss+xml; charset=utf-8", rss(self.base)),
             "/atom.xml": ("application/atom+xml; charset=utf-8", atom(self.base)),
