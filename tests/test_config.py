@@ -41,6 +41,10 @@ def test_flat_keys_and_section_tables_give_the_same_config():
         ({"wording": {"workers": 2}}, "unknown setting 'workers' in [wording]"),
         ({"programme": "a", "wording": {"programme": "b"}}, "'programme' is set twice"),
         ({"speakers": {"kitchen": 3}}, "[speakers] must be a table"),
+        ({"programme": "  "}, "programme must not be empty"),
+        ({"feed": {"description": ""}}, "description must not be empty"),
+        ({"author": ""}, "author must not be empty"),
+        ({"summarizer": "abstractive"}, "unknown summarizer 'abstractive'; expected one of extractive, llm"),
     ],
 )
 def test_a_bad_setting_is_a_config_error_naming_the_file(settings: dict, message: str):

@@ -49,7 +49,7 @@ def run_installed(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProc
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Path, tmp_path: Path):
     found = run_installed(
-        installed, tmp_path, "-c", "import briefing, briefing.config as c; print(briefing.__file__); print(c.bundled_voices())"
+        installed, tmp_path, "-c", "import briefing, briefing.voices as v; print(briefing.__file__); print(v.bundled_voices())"
     )
     assert found.returncode == 0, found.stderr
     module, voices = found.stdout.splitlines()
