@@ -35,11 +35,11 @@ from .episode import (
     write_manifest,
     write_transcripts,
 )
-from .errors import EngineUnavailableError, OutputError
+from .errors import ConfigError, EngineUnavailableError, OutputError, UsageError
 from .files import describe_write_error, make_staging_folder, source_digest, write_atomically
 from .ingest import Article
 from .script import Script, write_script
-from .voices import VoiceChains, VoicePreset
+from .voices import VoiceChains, VoicePreset, find_preset, preset_for_engine
 
 # numpy, the engines and the encoder load only when an episode is made.
 if TYPE_CHECKING:
@@ -101,10 +101,12 @@ def make_episode(
     places: JobPlaces | None = None,
     progress: ProgressCallback | None = None,
     fingerprint: str = "",
+    sidecars: dict[str, bytes] | None = None,
 ) -> Episode:
     """Synthesize, mix, master and write one episode folder; it replaces an older one only when
     complete. The caller holds the output folder's lock (`files.output_lock`), as `daily` does, and
-    may say where synthesis jobs run (`synthesis_places`; default: this machine)."""
+    may say where synthesis jobs run (`synthesis_places`; default: this machine). `sidecars` are
+    more files for the folder, by name."""
     from .cover import cover_bytes
 
     load_mastering()
@@ -120,6 +122,8 @@ def make_episode(
         _tag(staging / AUDIO_FILE, title, script, number, mix, config.feed.author, cover_bytes(script.programme, 600, "JPEG"))
         write_transcripts(mix.cues, staging)
         write_chapters_json(mix.chapters, staging)
+        for name, data in (sidecars or {}).items():
+            write_atomically(staging / name, data)
         write_manifest(staging, _manifest(script, title, mix, synthesis, number, previous, fingerprint, staging / AUDIO_FILE))
         write_atomically(out_root / COVER_FILE, cover_bytes(script.programme))
         _swap_into_place(staging, final_dir)
@@ -260,3 +264,28 @@ def load_mastering() -> None:
         from . import mix  # noqa: F401
 
     threading.Thread(target=load, name="load-mastering", daemon=True).start()
+
+
+def with_voice_choices(
+    config: Config, engine: str | None = None, voice: str | None = None, host_voice: str | None = None, strict: bool = False
+) -> Config:
+    """`config` with a command line's choices: `engine` alone picks that engine's preset for every
+    segment; `voice` and `host_voice` name presets; `strict` turns fallbacks off."""
+    voices_dir = config.paths.voices_path
+    try:
+        if engine and not voice:
+            from .engines import engine_class
+
+            default_voice = engine_class(engine, must_be_available=False).default_voice
+            voice = preset_for_engine(engine, voices_dir, default_voice).name
+            host_voice = host_voice or voice
+        for name in (voice, host_voice):
+            if name:
+                find_preset(name, voices_dir)
+    except (ConfigError, EngineUnavailableError) as exc:
+        raise UsageError(str(exc)) from None
+    return config.with_synthesis(
+        voice=voice or config.synthesis.voice,
+        host_voice=host_voice or config.synthesis.host_voice,
+        strict=strict or config.synthesis.strict,
+    )

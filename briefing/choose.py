@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .dedup import NUM_PERM, SAME_STORY, ToldStories, signature, similarity
+from .ingest import Article
 from .sources import Item, SourceResult
 
 if TYPE_CHECKING:
@@ -27,7 +29,8 @@ class Status(StrEnum):
     NEW = "new"  # told in today's episode
     DUPLICATE = "duplicate"  # the same story as one ranked before it today
     TOLD = "told"  # told in an earlier episode, and not changed materially since
-    OLD = "old"  # published on another day
+    OLD = "old"  # published before the episode's day
+    FUTURE = "future"  # dated after the episode's day
     ERROR = "error"  # the item or its source could not be read
 
 
@@ -77,7 +80,8 @@ def choose(results: list[SourceResult], date: dt.date, zone: ZoneInfo, told: Tol
             continue
         day = item.local_date(zone)
         if day is not None and day != date:
-            choices.append(replace(base, status=Status.OLD, detail=f"published {day.isoformat()}, not {date.isoformat()}"))
+            status = Status.OLD if day < date else Status.FUTURE
+            choices.append(replace(base, status=status, detail=f"published {day.isoformat()}, not {date.isoformat()}"))
             continue
         mark = signature(item.article.body or item.title)
         same = [kept_items[key] for key in kept.query(mark) if similarity(mark, kept_items[key].signature) >= SAME_STORY]
@@ -94,3 +98,49 @@ def choose(results: list[SourceResult], date: dt.date, zone: ZoneInfo, told: Tol
         kept_items[key] = chosen
         choices.append(chosen)
     return choices
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What the sources offer for one day: every item's Choice, and the new stories to tell."""
+
+    choices: tuple[Choice, ...]
+    warnings: tuple[str, ...] = ()  # about the history of what was told
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return tuple(c.item.article for c in self.choices if c.status == Status.NEW and c.item is not None)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        errors = [c for c in self.choices if c.status == Status.ERROR]
+        return tuple(f"{c.source}: {c.detail}" if not c.detail.startswith(c.url or "\0") else c.detail for c in errors)
+
+    def told(self, articles: tuple[Article, ...]) -> list[tuple[str, str, MinHash]]:
+        """(title, URL, signature) of the chosen items behind `articles`: what the episode tells."""
+        ids = {id(article) for article in articles}
+        return [(c.title, c.url, c.signature) for c in self.choices if c.item is not None and id(c.item.article) in ids and c.signature]
+
+    def outcomes(self, names: list[str]) -> list[tuple[str, bool, str]]:
+        """(source, read, why not) for each source: a source fails when it could not be read at all."""
+        failed = {c.source: c.detail for c in self.choices if c.status == Status.ERROR and not c.title and c.item is None}
+        return [(name, name not in failed, failed.get(name, "")) for name in names]
+
+
+def record_told(out_root: Path, date: dt.date, told: list[tuple[str, str, MinHash]], keep_days: int) -> str:
+    """Record what the episode for `date` told in told.sqlite, forgetting rows older than
+    de-duplication looks back; a database that cannot be written is a warning (the episode folder's
+    told.json has it, and the next run records it from there)."""
+    import sqlite3
+
+    from .dedup import TOLD_FILE, ToldStories
+
+    try:
+        stories = ToldStories(out_root / TOLD_FILE)
+        try:
+            stories.remember(date, told, forget_before=date - dt.timedelta(days=keep_days + 1))
+        finally:
+            stories.close()
+    except (sqlite3.Error, OSError) as exc:
+        return f"what this episode told could not be recorded in {out_root / TOLD_FILE} ({exc}); the next run records it"
+    return ""

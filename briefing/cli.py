@@ -20,7 +20,7 @@ from .config import CONFIG_FILE, PORT, Config
 from .errors import BriefingError, UsageError
 from .files import describe_write_error
 from .ingest import decode_page
-from .normalize import to_spoken
+from .normalize import Lexicon, to_spoken
 from .plan import load_lexicon
 from .text import printable
 from .voices import list_presets
@@ -154,7 +154,17 @@ def pinyin(
     """
     lexicon = None if raw else load_lexicon(Config.load(config_path))
     for line in [text] if text is not None else _stdin_lines():
-        _say(" ".join(pipeline.pronounce(line, lexicon, raw)))
+        _say(" ".join(_pronounce(line, lexicon, raw)))
+
+
+def _pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[str]:
+    """The offline voice's syllables for `text`: normalized, lexicon and tone sandhi applied; with
+    `raw`, the dictionary reading in context of each Han character of `text` as it is."""
+    from .pinyin import dictionary_readings, spoken_syllables
+
+    if raw:
+        return dictionary_readings(text)
+    return spoken_syllables(to_spoken(text, lexicon))
 
 
 @app.command()

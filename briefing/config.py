@@ -24,6 +24,7 @@ from .sections import (
     FeedConfig,
     LlmConfig,
     PathsConfig,
+    RetentionConfig,
     SourceConfig,
     SourceKind,
     StoriesConfig,
@@ -41,6 +42,7 @@ __all__ = [
     "FeedConfig",
     "LlmConfig",
     "PathsConfig",
+    "RetentionConfig",
     "SourceConfig",
     "SourceKind",
     "StoriesConfig",
@@ -62,6 +64,7 @@ class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     stories: StoriesConfig = field(default_factory=StoriesConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     sources: tuple[SourceConfig, ...] = ()
     """[[sources]]: where `briefing daily` without page arguments gets the day's stories."""
     speakers: dict[str, str] = field(default_factory=dict)
@@ -129,7 +132,9 @@ def _sources(value: Any, source: str) -> tuple[SourceConfig, ...]:
     for order, entry in enumerate(value):
         unknown = set(entry) - {f.name for f in fields(SourceConfig)}
         if unknown:
-            raise ConfigError(f"{source}: unknown key {sorted(unknown)[0]!r} in [[sources]]; known: name, url, path, kind, priority")
+            raise ConfigError(
+                f"{source}: unknown key {sorted(unknown)[0]!r} in [[sources]]; known: {', '.join(f.name for f in fields(SourceConfig))}"
+            )
         try:
             typed = _typed(SourceConfig, entry, source)
         except ConfigError as exc:

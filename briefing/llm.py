@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 from .config import LlmConfig
 from .files import write_atomically
@@ -29,7 +31,15 @@ SYSTEM_PROMPT = (
 # An answer is used when its length is within these shares of the target.
 MIN_SHARE, MAX_SHARE = 0.4, 1.3
 MIN_HAN_SHARE = 0.7  # an answer with a smaller share of Han characters is not a Chinese summary
-_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]{2,}")
+# A number as written: digits (with thousands commas, a decimal part, and 万 or 亿 after them), or
+# at least two Chinese numerals. Each is compared by its value: 1350万 is 一千三百五十万, and 2 is not in 2026.
+_NUMBER_RE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([万亿]?)|([零〇一二两三四五六七八九十百千万亿]{2,})")
+_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
+TOKENS_PER_CHARACTER = 3  # max_tokens: a Chinese character is one or two tokens; room to run a little over
+MAX_ANSWER_BYTES = 1_000_000
+RETRIES = 2  # after a rate limit or a server error, within the timeout
 _REFUSAL_RE = re.compile(
     r"抱歉|对不起|无法(?:完成|提供|处理|回答)|不能(?:提供|完成)|作为(?:一个)?AI|I can(?:no|')t|I'm sorry", re.IGNORECASE
 )
@@ -71,32 +81,99 @@ def llm_summary(article: Article, chars: int, config: LlmConfig, cache_dir: Path
 
 
 def _ask(article: Article, chars: int, config: LlmConfig) -> str:
-    import openai
+    """One answer from the endpoint within `config.timeout` seconds in all, a rate limit waited out
+    included. Anything but the API's JSON (an HTML error page, a cut or endless reply) means the
+    endpoint is down."""
+    import httpx
 
+    deadline = time.monotonic() + config.timeout
     api_key = os.environ.get(config.api_key_env, "") if config.api_key_env else ""
-    client = openai.OpenAI(base_url=config.base_url, api_key=api_key or "none", timeout=config.timeout, max_retries=2)
+    request = {
+        "model": config.model,
+        "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(article, chars)}],
+        "temperature": 0.2,
+        "max_tokens": chars * TOKENS_PER_CHARACTER,
+    }
+    headers = {"Authorization": f"Bearer {api_key or 'none'}"}
+    url = config.base_url.rstrip("/") + "/chat/completions"
     try:
-        response = client.chat.completions.create(
-            model=config.model,
-            messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user_prompt(article, chars)}],
-            temperature=0.2,
-        )
-    except openai.APITimeoutError:
+        with httpx.Client(timeout=httpx.Timeout(config.timeout)) as client:
+            for attempt in range(RETRIES + 1):
+                status, body, retry_after = _post(client, url, request, headers, deadline, config.timeout)
+                wait = min(retry_after if retry_after is not None else 1.0, 30.0)
+                if status in (429, 500, 502, 503) and attempt < RETRIES and time.monotonic() + wait < deadline:
+                    time.sleep(wait)
+                    continue
+                break
+    except httpx.TimeoutException:
         raise LlmUnavailable(f"no answer within {config.timeout:g} s") from None
-    except openai.AuthenticationError:
-        where = f"${config.api_key_env}" if config.api_key_env else "api_key_env in [llm]"
-        raise LlmUnavailable(f"the endpoint refused the API key (401): check {where}") from None
-    except openai.APIStatusError as exc:
-        raise LlmUnavailable(f"the endpoint answered {exc.status_code}") from None
-    except (openai.APIError, ValueError) as exc:  # connection errors, and answers that are not the API's JSON
+    except httpx.HTTPError as exc:
         raise LlmUnavailable(f"no usable answer ({type(exc).__name__})") from None
-    finally:
-        client.close()
-    choices = getattr(response, "choices", None) or []
-    content = choices[0].message.content if choices and choices[0].message else None
-    if not content or not content.strip():
+    return _content(status, body, config)
+
+
+def _post(
+    client: Any, url: str, request: dict[str, Any], headers: dict[str, str], deadline: float, timeout: float
+) -> tuple[int, bytes, float | None]:
+    """The status, the body (at most MAX_ANSWER_BYTES) and Retry-After of one request, by `deadline`."""
+    with client.stream("POST", url, json=request, headers=headers) as response:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise LlmUnavailable(f"no usable answer (a reply over {MAX_ANSWER_BYTES // 1_000_000} MB)")
+            if time.monotonic() > deadline:
+                raise LlmUnavailable(f"no answer within {timeout:g} s")
+        retry_after = response.headers.get("retry-after", "")
+        return response.status_code, bytes(body), float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None
+
+
+def _content(status: int, body: bytes, config: LlmConfig) -> str:
+    if status == 401:
+        where = f"${config.api_key_env}" if config.api_key_env else "api_key_env in [llm]"
+        raise LlmUnavailable(f"the endpoint refused the API key (401): check {where}")
+    if status >= 400:
+        raise LlmUnavailable(f"the endpoint answered {status}")
+    try:
+        data = json.loads(body)
+        choices = data.get("choices") or []
+        content = choices[0]["message"]["content"] if choices else None
+    except (ValueError, RecursionError, AttributeError, KeyError, TypeError, IndexError):
+        raise LlmUnavailable("no usable answer (the reply is not the API's JSON: is base_url an OpenAI-compatible endpoint?)") from None
+    if not isinstance(content, str) or not content.strip():
         raise LlmUnusable("an empty answer")
     return content.strip()
+
+
+def numbers(text: str) -> list[tuple[str, float]]:
+    """Each number in `text` as written, with its value."""
+    found = []
+    for digits, unit, chinese in _NUMBER_RE.findall(text):
+        if digits:
+            found.append((digits + unit, float(digits.replace(",", "")) * _BIG_UNITS.get(unit, 1)))
+        elif (value := chinese_number(chinese)) is not None:
+            found.append((chinese, float(value)))
+    return found
+
+
+def chinese_number(text: str) -> int | None:
+    """一千三百五十万 -> 13500000; 二〇二六 -> 2026 (numerals without units are read one by one);
+    None when the numerals do not make a number."""
+    if not any(c in _UNITS or c in _BIG_UNITS for c in text):
+        return int("".join(str(_DIGITS[c]) for c in text))
+    total = section = digit = 0
+    for char in text:
+        if char in _DIGITS:
+            digit = _DIGITS[char]
+        elif char in _UNITS:
+            section += (digit or 1) * _UNITS[char]
+            digit = 0
+        elif section + digit == 0 and total == 0:
+            return None  # 万 or 亿 with nothing before it
+        else:
+            total = (total + section + digit) * _BIG_UNITS[char]
+            section = digit = 0
+    return total + section + digit
 
 
 def check_answer(answer: str, article: Article, chars: int) -> str:
@@ -109,8 +186,8 @@ def check_answer(answer: str, article: Article, chars: int) -> str:
         raise LlmUnusable("the answer is not Chinese")
     if not MIN_SHARE * chars <= len(text) <= MAX_SHARE * chars:
         raise LlmUnusable(f"{len(text)} characters for a target of {chars}")
-    source = (article.title + article.body).translate(_FULL_WIDTH_DIGITS)
-    invented = [number for number in _NUMBER_RE.findall(text) if number not in source]
+    known = {value for _, value in numbers((article.title + article.body).translate(_FULL_WIDTH_DIGITS))}
+    invented = [written for written, value in numbers(text) if value not in known]
     if invented:
         raise LlmUnusable(f"numbers not in the article: {', '.join(invented[:3])}")
     return text

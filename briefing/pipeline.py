@@ -13,22 +13,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .build import Episode, finished_episode, inputs_fingerprint, load_mastering, make_episode, read_voices, synthesis_places
+from .build import (
+    Episode,
+    finished_episode,
+    inputs_fingerprint,
+    load_mastering,
+    make_episode,
+    read_voices,
+    synthesis_places,
+)
+from .build import with_voice_choices as with_voice_choices  # the command line's voice options, for library callers too
+from .choose import record_told
 from .config import Config
+from .dedup import TOLD_SIDECAR, sidecar_bytes
 from .episode import AUDIO_FILE, Manifest
-from .errors import BriefingError, ConfigError, EngineUnavailableError, InputError, UsageError
+from .errors import BriefingError, ConfigError, InputError, UsageError
 from .files import output_lock, remove_stale_staging
 from .ingest import Article, expand_inputs, read_articles
-from .normalize import to_spoken
-from .pinyin import dictionary_readings, spoken_syllables
 from .plan import load_lexicon, plan_script
 from .publish import publish
+from .retention import old_episode_folders, remove_folders
+from .runlog import Run, SourceOutcome, logged_run
 from .script import read_script, write_script
-from .voices import VoiceChains, find_preset, preset_for_engine
+from .voices import VoiceChains
 
 if TYPE_CHECKING:
-    from .choose import Choice
-    from .normalize import Lexicon
+    from .choose import Gathered
     from .synthesize import ProgressCallback
 
 
@@ -77,31 +87,6 @@ def ingest_pages(paths: list[Path], require_articles: bool = False) -> Ingested:
     return Ingested(tuple(articles), tuple(problems))
 
 
-def with_voice_choices(
-    config: Config, engine: str | None = None, voice: str | None = None, host_voice: str | None = None, strict: bool = False
-) -> Config:
-    """`config` with a command line's choices: `engine` alone picks that engine's preset for every
-    segment; `voice` and `host_voice` name presets; `strict` turns fallbacks off."""
-    voices_dir = config.paths.voices_path
-    try:
-        if engine and not voice:
-            from .engines import engine_class
-
-            default_voice = engine_class(engine, must_be_available=False).default_voice
-            voice = preset_for_engine(engine, voices_dir, default_voice).name
-            host_voice = host_voice or voice
-        for name in (voice, host_voice):
-            if name:
-                find_preset(name, voices_dir)
-    except (ConfigError, EngineUnavailableError) as exc:
-        raise UsageError(str(exc)) from None
-    return config.with_synthesis(
-        voice=voice or config.synthesis.voice,
-        host_voice=host_voice or config.synthesis.host_voice,
-        strict=strict or config.synthesis.strict,
-    )
-
-
 def daily(
     pages: list[Path],
     config: Config,
@@ -113,36 +98,71 @@ def daily(
 ) -> DailyResult:
     """Make the day's episode unless the one on disk was made from the same inputs, then rewrite the
     feed and the page. The stories come from `pages`, or without pages from the configured sources,
-    told once across sources and days. Inputs that cannot be read are reported in the result."""
-    day = date or today(config)
+    told once across sources and days. Inputs that cannot be read are reported in the result, and
+    the run in the output folder's run log."""
     out_root = out_root or config.paths.output_path
-    ingested, gathered = _day_articles(pages, config, day, out_root)
+    with logged_run(out_root, "daily") as run:
+        return _daily(pages, config, date or today(config), out_root, base_url, progress, executor, run)
+
+
+def _daily(
+    pages: list[Path],
+    config: Config,
+    day: dt.date,
+    out_root: Path,
+    base_url: str,
+    progress: ProgressCallback | None,
+    executor: Executor | None,
+    run: Run,
+) -> DailyResult:
+    run.date = day.isoformat()
+    with run.stage("gather"):
+        ingested, gathered = _day_articles(pages, config, day, out_root, run)
     voices = read_voices(config)
     fingerprint = inputs_fingerprint(ingested.articles, config, voices, day)
     with output_lock(out_root):
         remove_stale_staging(out_root)
         reused = finished_episode(out_root, day, fingerprint)
         episode: Episode | None = None
-        warnings: tuple[str, ...] = ()
+        warnings = gathered.warnings if gathered else ()
         if reused is None:
             load_mastering()
             with synthesis_places(config, voices, executor) as places:
-                planned = plan_script(ingested.articles, config, day)
-                episode = make_episode(planned.script, config, out_root, voices, places, progress, fingerprint)
-            warnings = planned.warnings
+                with run.stage("plan"):
+                    planned = plan_script(ingested.articles, config, day)
+                told = gathered.told(planned.articles) if gathered else []
+                with run.stage("build"):
+                    sidecars = {TOLD_SIDECAR: sidecar_bytes(told)} if gathered else {}
+                    episode = make_episode(planned.script, config, out_root, voices, places, progress, fingerprint, sidecars)
+            warnings += planned.warnings
             if gathered is not None:
-                gathered.remember(day, out_root, planned.articles)
-        feed = publish(out_root, config, base_url)
-    return DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems, warnings)
+                warnings += tuple(w for w in [record_told(out_root, day, told, config.stories.dedup_days)] if w)
+        remove_folders([f for f in old_episode_folders(out_root, config.retention.keep_days, today(config)) if f.name != day.isoformat()])
+        with run.stage("publish"):
+            feed = publish(out_root, config, base_url)
+    result = DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems, warnings)
+    _log_result(run, result)
+    return result
 
 
-def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Path) -> tuple[Ingested, Gathered | None]:
+def _log_result(run: Run, result: DailyResult) -> None:
+    run.up_to_date, run.warnings, run.problems = result.episode is None, list(result.warnings), list(result.problems)
+    if result.episode is not None:
+        synthesis = result.episode.synthesis
+        run.stories, run.seconds_of_audio = result.episode.stories, round(result.episode.duration, 1)
+        run.segments_made, run.segments_reused = synthesis.synthesized, synthesis.reused
+    elif result.reused is not None:
+        run.stories, run.seconds_of_audio = len(result.reused.stories), result.reused.duration
+
+
+def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Path, run: Run) -> tuple[Ingested, Gathered | None]:
     """The day's articles: from `pages` when given, else the new stories of the configured sources."""
     if pages:
         return ingest_pages(pages, require_articles=True), None
     if not config.sources:
         raise UsageError("no pages given and no [[sources]] in briefing.toml: pass page files, or configure sources (see the README)")
-    gathered = gather(config, day, out_root)
+    gathered = gather(config, day, out_root, for_run=True)
+    run.sources = [SourceOutcome(name, ok, detail) for name, ok, detail in gathered.outcomes([s.name for s in config.sources])]
     if not gathered.articles:
         from .choose import Status
 
@@ -152,59 +172,34 @@ def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Pat
     return Ingested(gathered.articles, gathered.problems), gathered
 
 
-@dataclass(frozen=True)
-class Gathered:
-    """What the sources offer for one day: every item's Choice, and the new stories to tell."""
+def gather(config: Config, date: dt.date, out_root: Path | None = None, for_run: bool = False) -> Gathered:
+    """Read every configured source and choose the day's stories (see `choose`). `briefing sources`
+    prints this, and nothing is written but the HTTP cache; `daily` (`for_run`) tells the new ones,
+    and brings the history of what was told up to date first."""
+    import sqlite3
 
-    choices: tuple[Choice, ...]
-
-    @property
-    def articles(self) -> tuple[Article, ...]:
-        from .choose import Status
-
-        return tuple(c.item.article for c in self.choices if c.status == Status.NEW and c.item is not None)
-
-    @property
-    def problems(self) -> tuple[str, ...]:
-        from .choose import Status
-
-        errors = [c for c in self.choices if c.status == Status.ERROR]
-        return tuple(f"{c.source}: {c.detail}" if not c.detail.startswith(c.url or "\0") else c.detail for c in errors)
-
-    def remember(self, date: dt.date, out_root: Path, told: tuple[Article, ...]) -> None:
-        """Record the stories the finished episode told, so the next days skip them."""
-        from .dedup import TOLD_FILE, ToldStories
-
-        ids = {id(article) for article in told}
-        stories = ToldStories(out_root / TOLD_FILE)
-        try:
-            stories.remember(
-                date,
-                [(c.title, c.url, c.signature) for c in self.choices if c.item is not None and id(c.item.article) in ids and c.signature],
-            )
-        finally:
-            stories.close()
-
-
-def gather(config: Config, date: dt.date, out_root: Path | None = None) -> Gathered:
-    """Read every configured source and choose the day's stories (see `choose`); nothing is written
-    but the HTTP cache. `briefing sources` prints this; `daily` tells the new ones."""
-    from .choose import choose
+    from .choose import Gathered, choose
     from .dedup import TOLD_FILE, ToldStories
     from .fetch import Fetcher
     from .sources import read_sources
 
     out_root = out_root or config.paths.output_path
-    with Fetcher(config.paths.cache_path / "http") as fetcher:
+    with Fetcher(config.paths.cache_path / "http", max_cache_bytes=config.retention.http_cache_max_mb * 1_000_000) as fetcher:
         results = read_sources(config.sources, fetcher)
-    told_path = out_root / TOLD_FILE
-    told = ToldStories(told_path) if told_path.exists() else None
+    told, warnings = None, list[str]()
+    try:
+        if for_run:
+            told, warnings = ToldStories.for_run(out_root, date - dt.timedelta(days=config.stories.dedup_days))
+        elif (out_root / TOLD_FILE).exists():
+            told = ToldStories(out_root / TOLD_FILE, read_only=True)
+    except sqlite3.Error as exc:
+        warnings.append(f"{out_root / TOLD_FILE} cannot be read ({exc}); stories told earlier may be told again")
     try:
         choices = choose(results, date, ZoneInfo(config.wording.timezone), told, config.stories.dedup_days)
     finally:
         if told:
             told.close()
-    return Gathered(tuple(choices))
+    return Gathered(tuple(choices), tuple(warnings))
 
 
 def episode_from_script(
@@ -235,14 +230,6 @@ def write_review_script(pages: list[Path], config: Config, date: dt.date | None 
     return ReviewScript(path, ingested.problems, planned.warnings)
 
 
-def pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[str]:
-    """The offline voice's syllables for `text`: normalized, lexicon and tone sandhi applied; with
-    `raw`, the dictionary reading in context of each Han character of `text` as it is."""
-    if raw:
-        return dictionary_readings(text)
-    return spoken_syllables(to_spoken(text, lexicon))
-
-
 @dataclass(frozen=True)
 class BatchResult:
     """What `batch` made: each programme's result (or why it failed), in the order given."""
@@ -264,21 +251,51 @@ def batch(
     """Make several programmes' daily episodes in one run, each from its own config (sources, voice,
     output folder), sharing one segment cache (the first config's) and one executor: the cluster at
     `cluster` (or the first config's), else a pool of engine processes on this machine. A sentence
-    two programmes share (an intro, a story) is synthesized once. One failing programme does not
-    stop the others."""
-    configs = [Config.load(path) for path in config_files]
-    cache_dir = str(configs[0].paths.cache_path)
-    configs = [replace(c, paths=replace(c.paths, cache_dir=cache_dir)) for c in configs]
-    first = configs[0].with_synthesis(cluster=cluster) if cluster else configs[0]
-    made: list[tuple[Path, DailyResult | None, str]] = []
+    two programmes share (an intro, a story) is synthesized once. A config that cannot be read, or a
+    programme that fails, does not stop the others; two that share an output folder stop the batch
+    before anything is made."""
+    loaded: dict[Path, Config | str] = {}
+    for path in config_files:
+        try:
+            loaded[path] = Config.load(path)
+        except BriefingError as exc:
+            loaded[path] = str(exc)
+    configs = {path: c for path, c in loaded.items() if isinstance(c, Config)}
+    _refuse_shared_output(configs)
+    made: dict[Path, tuple[Path, DailyResult | None, str]] = {path: (path, None, e) for path, e in loaded.items() if isinstance(e, str)}
+    if configs:
+        cache_dir = str(next(iter(configs.values())).paths.cache_path)
+        configs = {path: replace(c, paths=replace(c.paths, cache_dir=cache_dir)) for path, c in configs.items()}
+        first = next(iter(configs.values()))
+        first = first.with_synthesis(cluster=cluster) if cluster else first
+        try:
+            voices: VoiceChains | None = read_voices(first)
+        except ConfigError:
+            voices = None  # that programme fails on its own; the others share a pool all the same
+        with synthesis_places(first, voices) as places:
+            for path, config in configs.items():
+                made[path] = _batch_programme(path, config, date, progress, places.executor)
+    return BatchResult(tuple(made[path] for path in config_files))
+
+
+def _refuse_shared_output(configs: dict[Path, Config]) -> None:
+    owners: dict[Path, Path] = {}
+    for path, config in configs.items():
+        output = config.paths.output_path.resolve()
+        if output in owners:
+            raise UsageError(
+                f"{owners[output]} and {path} both write to {output}: each programme needs its own output_dir "
+                "(the second would replace the first's episode, feed and history)"
+            )
+        owners[output] = path
+
+
+def _batch_programme(
+    path: Path, config: Config, date: dt.date | None, progress: ProgressCallback | None, executor: Executor | None
+) -> tuple[Path, DailyResult | None, str]:
+    out_root = config.paths.output_path
     try:
-        voices: VoiceChains | None = read_voices(first)
-    except ConfigError:
-        voices = None  # that programme fails on its own; the others share a pool all the same
-    with synthesis_places(first, voices) as places:
-        for path, config in zip(config_files, configs):
-            try:
-                made.append((path, daily([], config, date, None, "", progress, places.executor), ""))
-            except BriefingError as exc:
-                made.append((path, None, str(exc)))
-    return BatchResult(tuple(made))
+        with logged_run(out_root, "batch") as run:
+            return path, _daily([], config, date or today(config), out_root, "", progress, executor, run), ""
+    except BriefingError as exc:
+        return path, None, str(exc)

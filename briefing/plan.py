@@ -20,6 +20,9 @@ STORY_FRAME_SECONDS = 5.0
 # A story is read only when at least this share of its letters and digits are Chinese: the voice
 # would spell the rest letter by letter.
 MIN_CHINESE_LETTERS = 0.5
+# A headline longer than this is cut at its last clause mark within it: it is said twice (in the
+# rundown and before its story), and a page's mistake must not become minutes of the episode.
+MAX_TITLE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def _candidates(articles: tuple[Article, ...], config: Config, warnings: list[st
     if not all(chinese):
         foreign = [a for a, ok in zip(articles, chinese) if not ok]
         warnings.append(f"left out {len(foreign)} stories that are mostly not Chinese: {_titles(foreign)}")
-    candidates = [a for a, ok in zip(articles, chinese) if ok]
+    candidates = [_short_title(a, warnings) for a, ok in zip(articles, chinese) if ok]
     most = config.wording.max_stories
     if most and len(candidates) > most:
         warnings.append(f"left out {len(candidates) - most} stories over max_stories = {most}: {_titles(candidates[most:])}")
@@ -107,6 +110,16 @@ def _llm_summaries(
             fallbacks.append(f"《{article.title}》 ({exc})")
             summaries.append(replace(fallback, by=f"extractive (llm: {exc})"))
     return summaries, fallbacks
+
+
+def _short_title(article: Article, warnings: list[str]) -> Article:
+    if len(article.headline) <= MAX_TITLE_CHARS:
+        return article
+    head = article.headline[:MAX_TITLE_CHARS]
+    cut = max(head.rfind(mark) for mark in "，、；：。！？ ,;:")
+    title = head[:cut] if cut >= MAX_TITLE_CHARS // 3 else head
+    warnings.append(f"a headline of {len(article.headline)} characters is said as its first {len(title)}: 《{title}…》")
+    return replace(article, headline=title.rstrip("，、；：。 ,;:"))
 
 
 def _chinese_share(text: str) -> float:

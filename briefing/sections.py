@@ -216,8 +216,16 @@ class SourceConfig:
     """rss (RSS or Atom), web (one article page), page (page files or a folder of them), jsonl; empty: guessed."""
     priority: int = 0
     """Lower is told first; sources with the same priority keep their order in the file."""
+    allow_private: bool = False
+    """Follow item links and redirects to loopback, private, link-local and other non-public addresses (an intranet feed)."""
+    max_pages: int = 30
+    """At most this many linked article pages are fetched for the items of a feed; the rest keep their teaser."""
+    budget_seconds: float = 120.0
+    """The whole source, linked pages included, gets this long; pages not fetched by then keep their teaser."""
 
     def __post_init__(self) -> None:
+        _check_range("max_pages", self.max_pages, 0, 1000)
+        _check_range("budget_seconds", self.budget_seconds, 1, 3600)
         if bool(self.url) == bool(self.path):
             raise ConfigError(f'source {self.name or "#?"}: give exactly one of url = "https://…" or path = "…"')
         if self.url and not BASE_URL_RE.match(self.url):
@@ -265,6 +273,23 @@ class LlmConfig:
         _check_range("timeout", self.timeout, 1, 3600)
 
 
+@dataclass(frozen=True)
+class RetentionConfig:
+    """What a year of mornings may leave on disk."""
+
+    keep_days: int = 0
+    """Episode folders older than this many days are removed after each publish, and leave the feed (0: keep every episode)."""
+    cache_max_mb: int = 2048
+    """The segment cache is kept under this size by removing the least recently used segments at the end of a run."""
+    http_cache_max_mb: int = 256
+    """The HTTP cache of sources' pages and feeds is kept under this size."""
+
+    def __post_init__(self) -> None:
+        _check_range("keep_days", self.keep_days, 0, 36500)
+        _check_range("cache_max_mb", self.cache_max_mb, 1, 10_000_000)
+        _check_range("http_cache_max_mb", self.http_cache_max_mb, 1, 100_000)
+
+
 SECTIONS: dict[str, type] = {
     "wording": WordingConfig,
     "feed": FeedConfig,
@@ -272,5 +297,6 @@ SECTIONS: dict[str, type] = {
     "paths": PathsConfig,
     "stories": StoriesConfig,
     "llm": LlmConfig,
+    "retention": RetentionConfig,
 }
 TABLE_ONLY = {"llm"}  # its keys (timeout…) are only understood inside its table

@@ -7,8 +7,10 @@ import ipaddress
 import logging
 import re
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from aiohttp import web
 
@@ -28,6 +30,13 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
 }
 _EMPTY_SUFFIX_RANGE = re.compile(r"^\s*bytes\s*=\s*-0+\s*$")
+# A Range header briefing understands: bytes, one or more ranges. Any other (another unit, a
+# malformed one) is ignored and the whole file sent, as RFC 9110 asks.
+_BYTE_RANGES = re.compile(r"^\s*bytes\s*=\s*(?:\d+-\d*|-\d+)\s*(?:,\s*(?:\d+-\d*|-\d+)\s*)*$")
+HEADER_SECONDS = 10.0  # a new connection must send a whole request in this time
+IDLE_SECONDS = 30.0  # a kept-alive connection may wait this long for its next request
+MAX_CONNECTIONS = 512
+_LOG_REPEAT_SECONDS = 1.0  # the same error is logged at most once in this time
 # Files that change in place: clients must ask again rather than trust a cached copy.
 ALWAYS_REVALIDATE = {".xml", ".html"}
 CORS = {
@@ -53,7 +62,7 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
         headers = {"Content-Type": CONTENT_TYPES[path.suffix.lower()], **CORS}
         if path.suffix.lower() in ALWAYS_REVALIDATE:
             headers["Cache-Control"] = "no-cache"
-        return web.FileResponse(path, headers=headers)
+        return _FileResponse(path, headers=headers)
 
     async def preflight(request: web.Request) -> web.Response:
         return web.Response(status=204, headers={**CORS, "Access-Control-Max-Age": "86400"})
@@ -71,11 +80,81 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
             )
             log(printable(" ".join(str(field) for field in fields)))
 
-    app = web.Application()
+    app = web.Application(middlewares=[_watched])
     app.on_response_prepare.append(access_log)
     app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
     app.router.add_route("OPTIONS", "/{path:.*}", preflight)
     return app
+
+
+class _FileResponse(web.FileResponse):
+    """aiohttp's FileResponse, which ignores a Range header it cannot use (another unit, a malformed
+    one) as RFC 9110 asks, and tells the watchdog when the file is sent."""
+
+    async def prepare(self, request: web.BaseRequest) -> Any:
+        if "Range" in request.headers and not _BYTE_RANGES.match(request.headers["Range"]):
+            request = request.clone(headers={k: v for k, v in request.headers.items() if k.lower() != "range"})
+        try:
+            return await super().prepare(request)
+        finally:
+            watchdog: _Watchdog | None = request.app.get(_WATCHDOG) if isinstance(request, web.Request) else None
+            if watchdog:
+                watchdog.idle(request.protocol)
+
+
+@web.middleware
+async def _watched(request: web.Request, handler: Any) -> web.StreamResponse:
+    watchdog: _Watchdog | None = request.app.get(_WATCHDOG)
+    if watchdog:
+        watchdog.busy(request.protocol)
+    response: web.StreamResponse | None = None
+    try:
+        response = await handler(request)
+        return response
+    finally:
+        if watchdog and not isinstance(response, _FileResponse):  # a file is idle once it is sent
+            watchdog.idle(request.protocol)
+
+
+class _Watchdog:
+    """Closes connections that send no whole request in HEADER_SECONDS, or sit idle between requests
+    for IDLE_SECONDS (a slow client cannot hold a connection, and a file descriptor, forever), and
+    refuses connections past MAX_CONNECTIONS."""
+
+    def __init__(self, server: web.Server) -> None:
+        self.server = server
+        self.deadlines: dict[object, float | None] = {}  # connection -> when it is closed; None while it is answered
+        original = server.connection_made
+
+        def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+            original(handler, transport)
+            if len(self.server.connections) > MAX_CONNECTIONS:
+                transport.close()
+            else:
+                self.deadlines[handler] = asyncio.get_running_loop().time() + HEADER_SECONDS
+
+        server.connection_made = connection_made  # type: ignore[method-assign]
+
+    def busy(self, connection: object) -> None:
+        self.deadlines[connection] = None
+
+    def idle(self, connection: object) -> None:
+        self.deadlines[connection] = asyncio.get_running_loop().time() + IDLE_SECONDS
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = asyncio.get_running_loop().time()
+            open_now = set(self.server.connections)
+            for connection, deadline in list(self.deadlines.items()):
+                if connection not in open_now:
+                    del self.deadlines[connection]
+                elif deadline is not None and now > deadline:
+                    connection.force_close()
+                    del self.deadlines[connection]
+
+
+_WATCHDOG = web.AppKey("watchdog", _Watchdog)
 
 
 def resolve_inside(base: Path, relative: str) -> Path:
@@ -129,12 +208,18 @@ class _OneLine(logging.Handler):
     def __init__(self, log: Callable[[str], None] | None) -> None:
         super().__init__()
         self.log = log
+        self.last: dict[str, float] = {}  # each message, when it was last logged
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.log:
             error = record.exc_info[1] if record.exc_info else None
             reason = " ".join(line.strip() for line in str(error).strip().splitlines()[:2]) if error else ""
-            self.log(printable(f"{record.getMessage()}: {reason}" if reason else record.getMessage()))
+            message = printable(f"{record.getMessage()}: {reason}" if reason else record.getMessage())
+            now = time.monotonic()
+            if now - self.last.get(message, -_LOG_REPEAT_SECONDS) >= _LOG_REPEAT_SECONDS:
+                self.last = {m: t for m, t in self.last.items() if now - t < _LOG_REPEAT_SECONDS}  # stays small
+                self.last[message] = now
+                self.log(message)
 
 
 def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Callable[[str], None] | None = None) -> None:
@@ -142,9 +227,15 @@ def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Cal
     server_log = logging.getLogger("aiohttp.server")
     server_log.handlers, server_log.propagate = [_OneLine(log)], False
 
+    _raise_file_limit()
+
     async def main() -> None:
-        runner = web.AppRunner(make_app(root, log), access_log=None)
+        app = make_app(root, log)
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=IDLE_SECONDS)
         await runner.setup()
+        assert runner.server is not None
+        watchdog = app[_WATCHDOG] = _Watchdog(runner.server)
+        watching = asyncio.create_task(watchdog.run())
         try:
             await web.TCPSite(runner, host, port).start()
         except OSError as exc:
@@ -154,9 +245,22 @@ def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Cal
             ready(runner.addresses[0][1])
             await asyncio.Event().wait()
         finally:
+            watching.cancel()
             await runner.cleanup()
 
     asyncio.run(main())
+
+
+def _raise_file_limit() -> None:
+    """Every connection is a file descriptor: take the most the system allows this process."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
 
 
 def serve_and_publish(

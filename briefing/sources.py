@@ -8,9 +8,12 @@ import calendar
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax import SAXParseException
 from zoneinfo import ZoneInfo
 
@@ -31,6 +34,8 @@ _BOILERPLATE_RE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_MARK_RE = re.compile(r"[。！？；，]")
+_XML_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML 1.0 does not allow
+FETCHES_AT_ONCE = 4  # sources read at the same time, and a feed's linked pages
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,29 @@ class SourceResult:
 
 
 def read_sources(sources: tuple[SourceConfig, ...], fetcher: Fetcher) -> list[SourceResult]:
-    """Every source's items, in the order of the config; a source that fails carries its error."""
-    results = []
-    for source in sources:
-        try:
-            items = _READERS[_kind(source)](source, fetcher)
-            results.append(SourceResult(source, tuple(items)))
-        except (SourceError, InputError) as exc:
-            results.append(SourceResult(source, (), str(exc)))
-    return results
+    """Every source's items, in the order of the config, read at the same time; a source that fails
+    carries its error. Each source has `budget_seconds` in all, linked pages included."""
+    with ThreadPoolExecutor(max_workers=FETCHES_AT_ONCE) as pool:
+        return list(pool.map(lambda source: _read_source(source, fetcher), sources))
+
+
+def _read_source(source: SourceConfig, fetcher: Fetcher) -> SourceResult:
+    budget = _Budget(source, time.monotonic() + source.budget_seconds)
+    try:
+        return SourceResult(source, tuple(_READERS[_kind(source)](source, fetcher, budget)))
+    except (SourceError, InputError) as exc:
+        return SourceResult(source, (), str(exc))
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """What a source may still fetch: until `deadline` (time.monotonic()), content links as its config allows."""
+
+    source: SourceConfig
+    deadline: float
+
+    def get(self, fetcher: Fetcher, url: str, from_content: bool = False) -> Fetched:
+        return fetcher.get(url, trusted=not from_content, allow_private=self.source.allow_private, deadline=self.deadline)
 
 
 def _kind(source: SourceConfig) -> SourceKind:
@@ -107,57 +126,106 @@ def to_article(title: str, text: str, source: str) -> Article:
 # --- readers -----------------------------------------------------------------------------------------
 
 
-def _auto(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+def _auto(source: SourceConfig, fetcher: Fetcher, budget: _Budget) -> list[Item]:
     """A URL without a kind: a feed when the answer is XML, else an article page."""
-    fetched = fetcher.get(source.url)
+    fetched = budget.get(fetcher, source.url)
     head = fetched.content[:500].lstrip().lower()
     if "xml" in fetched.content_type or head.startswith((b"<?xml", b"<rss", b"<feed")):
-        return _feed_items(source, fetched, fetcher)
+        return _feed_items(source, fetched, fetcher, budget)
     return [_page_item(source, fetched, 0)]
 
 
-def _rss(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
-    return _feed_items(source, fetcher.get(source.url), fetcher)
+def _rss(source: SourceConfig, fetcher: Fetcher, budget: _Budget) -> list[Item]:
+    return _feed_items(source, budget.get(fetcher, source.url), fetcher, budget)
 
 
-def _feed_items(source: SourceConfig, fetched: Fetched, fetcher: Fetcher) -> list[Item]:
+def _feed_items(source: SourceConfig, fetched: Fetched, fetcher: Fetcher, budget: _Budget) -> list[Item]:
     import feedparser
 
-    feed = feedparser.parse(fetched.content, response_headers={"content-type": fetched.content_type})
+    feed = feedparser.parse(_feed_document(fetched), response_headers={"content-type": fetched.content_type})
     if isinstance(feed.get("bozo_exception"), SAXParseException):  # cut short or not XML: its items cannot be trusted
         raise SourceError(f"{source.url}: not an RSS or Atom feed (the XML is broken: {feed.bozo_exception})")
     if not feed.entries:
         reason = f" ({feed.bozo_exception})" if feed.bozo else ""
         raise SourceError(f"{source.url}: not an RSS or Atom feed with items{reason}")
+    entries = [_FeedEntry.of(entry) for entry in feed.entries]
+    teasers = [n for n, entry in enumerate(entries) if entry.link and entry.is_teaser and not entry.problem][: source.max_pages]
+    with ThreadPoolExecutor(max_workers=FETCHES_AT_ONCE) as pool:
+        pages = dict(zip(teasers, pool.map(lambda n: _linked_page(entries[n].link, fetcher, budget), teasers)))
     items = []
-    for position, entry in enumerate(feed.entries):
-        title, link = str(entry.get("title", "")), str(entry.get("link", ""))
-        published = _feed_time(entry)
-        contents = [c.get("value", "") for c in entry.get("content", [])] or [entry.get("summary", "")]
-        text = html_text(max(contents, key=len))
+    for position, entry in enumerate(entries):
+        text, published, problem = entry.text, entry.published, entry.problem
+        page = pages.get(position)
+        if isinstance(page, WebArticle):
+            text, published = page.text, published or page.published
+        elif entry.is_teaser and len(text) < MIN_FEED_TEXT and not problem:
+            problem = page or f"{entry.link}: not fetched: over max_pages = {source.max_pages} linked pages for this source"
         try:
-            if link and (len(text) < TEASER_CHARS or text.rstrip().endswith(("…", "..."))):
-                try:
-                    page = extract_article(fetcher.get(link))
-                    text, published = page.text, published or page.published
-                except SourceError:
-                    if len(text) < MIN_FEED_TEXT:
-                        raise
-            items.append(_item(source, title, text, position, link, published))
+            if problem:
+                raise SourceError(problem)
+            items.append(_item(source, entry.title, text, position, entry.link, published))
         except SourceError as exc:
-            items.append(Item(source.name, Article(title, ()), link, published, source.priority, position, str(exc)))
+            items.append(Item(source.name, Article(entry.title, ()), entry.link, published, source.priority, position, str(exc)))
     return items
 
 
-def _feed_time(entry: dict) -> str:
+@dataclass(frozen=True)
+class _FeedEntry:
+    title: str
+    link: str
+    text: str
+    published: str
+    problem: str  # why the item cannot be used, whatever its page says
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> _FeedEntry:
+        contents = [c.get("value", "") for c in entry.get("content", [])] or [entry.get("summary", "")]
+        published, problem = "", ""
+        try:
+            published = _feed_time(entry)
+        except (ValueError, OverflowError, OSError):
+            problem = (
+                f"{entry.get('link') or entry.get('title')}: its date is out of range ({entry.get('published') or entry.get('updated')})"
+            )
+        return cls(str(entry.get("title", "")), str(entry.get("link", "")), html_text(max(contents, key=len)), published, problem)
+
+    @property
+    def is_teaser(self) -> bool:
+        return len(self.text) < TEASER_CHARS or self.text.rstrip().endswith(("…", "..."))
+
+
+def _linked_page(link: str, fetcher: Fetcher, budget: _Budget) -> WebArticle | str:
+    """The article a feed item links to, or why it could not be read."""
+    try:
+        return extract_article(budget.get(fetcher, link, from_content=True))
+    except SourceError as exc:
+        return str(exc)
+
+
+def _feed_document(fetched: Fetched) -> bytes | str:
+    """The feed with XML's forbidden control characters taken out, so one of them does not lose the
+    whole feed; UTF-8 with a few bad bytes is decoded here, so only the items holding them suffer."""
+    content = _XML_FORBIDDEN_RE.sub(b"", fetched.content)
+    declared = re.search(rb"""<\?xml[^>]*encoding=["']([\w-]+)""", content[:200])
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return content  # feedparser reads the encoding it declares
+    try:
+        content.decode("utf-8")
+        return content
+    except UnicodeDecodeError:
+        text = content.decode("utf-8", errors="replace")
+        return re.sub(r"<\?xml[^>]*\?>", "", text, count=1)
+
+
+def _feed_time(entry: dict[str, Any]) -> str:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
         return ""
     return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC).isoformat()
 
 
-def _web(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
-    return [_page_item(source, fetcher.get(source.url), 0)]
+def _web(source: SourceConfig, fetcher: Fetcher, budget: _Budget) -> list[Item]:
+    return [_page_item(source, budget.get(fetcher, source.url), 0)]
 
 
 def _page_item(source: SourceConfig, fetched: Fetched, position: int) -> Item:
@@ -165,7 +233,7 @@ def _page_item(source: SourceConfig, fetched: Fetched, position: int) -> Item:
     return _item(source, page.title, page.text, position, fetched.url, page.published)
 
 
-def _jsonl(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+def _jsonl(source: SourceConfig, fetcher: Fetcher, budget: _Budget) -> list[Item]:
     path = Path(source.path)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
@@ -187,7 +255,7 @@ def _jsonl(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
                 dt.datetime.fromisoformat(published.replace("Z", "+00:00"))
             name = str(entry.get("source") or source.name)
             items.append(Item(name, to_article(title, text, name), str(entry.get("url") or ""), published, source.priority, number))
-        except (ValueError, KeyError, TypeError, SourceError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError, SourceError) as exc:
             problem = (
                 f"{path}:{number}: not an item ({type(exc).__name__}: {exc}); expected title, text, and optional url, published, source"
             )
@@ -195,7 +263,7 @@ def _jsonl(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
     return items
 
 
-def _pages(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
+def _pages(source: SourceConfig, fetcher: Fetcher, budget: _Budget) -> list[Item]:
     files, problems = expand_inputs([Path(source.path)])
     if not files:
         raise SourceError("; ".join(problems) or f"{source.path}: no page file")
@@ -210,7 +278,7 @@ def _pages(source: SourceConfig, fetcher: Fetcher) -> list[Item]:
     return items
 
 
-_READERS: dict[str, Callable[[SourceConfig, Fetcher], list[Item]]] = {
+_READERS: dict[str, Callable[[SourceConfig, Fetcher, _Budget], list[Item]]] = {
     SourceKind.GUESS: _auto,
     SourceKind.RSS: _rss,
     SourceKind.WEB: _web,

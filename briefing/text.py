@@ -19,7 +19,9 @@ _SENTENCE_RE = re.compile(r"[^。！？!?]+(?:[。！？!?]+[”’」』）]*|$
 _INVISIBLE_RE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
 )
-_TERMINAL_UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_TERMINAL_UNSAFE_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 
 
 def clean_text(text: str) -> str:
@@ -28,7 +30,8 @@ def clean_text(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """`text` safe to print on a terminal: control characters shown as escapes (ESC as \\x1b), never sent."""
+    """`text` safe to print on a terminal: control and format characters (ESC, bidi overrides that
+    reorder the line, zero-width ones) shown as escapes (ESC as \\x1b, U+202E as \\u202e), never sent."""
     return _TERMINAL_UNSAFE_RE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 

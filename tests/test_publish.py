@@ -460,4 +460,5 @@ def test_the_server_logs_real_statuses_and_one_line_per_malformed_request(tmp_pa
     assert any("/note.json 206 bytes=0-1" in line for line in lines)
     assert any("/note.json 416 bytes=-0" in line for line in lines)
     assert "Traceback" not in log and "\x1b" not in log
-    assert len([line for line in lines if "Error handling request" in line]) == 5
+    # Five of the same malformed request within a second: one line (a flood cannot fill the disk).
+    assert len([line for line in lines if "Error handling request" in line]) == 1
