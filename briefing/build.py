@@ -138,19 +138,17 @@ def _synthesize_into_mp3(
 ) -> tuple[Mixdown, SynthesisReport]:
     """The episode is mixed, mastered and encoded as its segments arrive, not after the last one."""
     from .mix import EpisodeWriter
+    from .retention import prune_segments
     from .synthesize import SegmentCache, synthesize_segments
 
+    cache = SegmentCache(config.paths.cache_path)
     with EpisodeWriter(script, mp3) as writer:
         synthesis = synthesize_segments(
-            list(script.segments),
-            preset_chains(script, voices),
-            SegmentCache(config.paths.cache_path),
-            writer.add,
-            synthesis_settings(config),
-            progress,
-            places,
+            list(script.segments), preset_chains(script, voices), cache, writer.add, synthesis_settings(config), progress, places
         )
-        return writer.finish(), synthesis
+        mixdown = writer.finish()
+    prune_segments(cache.root, config.retention.cache_max_mb * 1_000_000, keep=cache.used)  # never what this episode uses
+    return mixdown, synthesis
 
 
 def _manifest(

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from .files import describe_write_error
 from .ingest import decode_page
 from .normalize import Lexicon, to_spoken
 from .plan import load_lexicon
+from .report import episode_report, progress_bar
 from .text import printable
 from .voices import list_presets
 
@@ -206,7 +205,7 @@ def daily(
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
     config = _on_cluster(pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict), cluster)
-    with _progress_bar() as progress:
+    with progress_bar() as progress:
         result = pipeline.daily(pages or [], config, date, out, base_url or "", progress)
     _warn(result.warnings)
     if result.episode is not None:
@@ -228,7 +227,7 @@ def sources(
 ) -> None:
     """Show what today's episode would take from the configured sources, without making it.
 
-    Each item is new, duplicate (of another item), told (by an earlier episode), old (another day) or error.
+    Each item is new, duplicate (of another item), told (by an earlier episode), old (an earlier day), future (a later day) or error.
 
     Example: briefing sources --date 2026-11-26
     """
@@ -237,7 +236,9 @@ def sources(
         raise UsageError(f"no [[sources]] in {config_path or CONFIG_FILE}; see the README's Sources section")
     from .choose import Status
 
-    choices = pipeline.gather(config, date or pipeline.today(config), out).choices
+    gathered = pipeline.gather(config, date or pipeline.today(config), out)
+    choices = gathered.choices
+    _warn(gathered.warnings)
     if as_json:
         _say(json.dumps([c.to_dict() for c in choices], ensure_ascii=False, indent=2))
     else:
@@ -264,7 +265,7 @@ def episode(
     Example: briefing episode output/2026-11-26/script.json
     """
     config = _on_cluster(pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict), cluster)
-    with _progress_bar() as progress:
+    with progress_bar() as progress:
         made = pipeline.episode_from_script(script_file, config, out, progress)
     _report_episode(made)
 
@@ -281,7 +282,7 @@ def batch(
 
     Example: briefing batch east.toml west.toml sports.toml --cluster tcp://10.0.0.5:8786
     """
-    with _progress_bar() as progress:
+    with progress_bar() as progress:
         result = pipeline.batch(configs, date, cluster or "", progress)
     for path, made, error in result.programmes:
         if made is None:
@@ -310,9 +311,12 @@ def feed(
     Example: briefing feed --base-url https://news.example.com/briefing
     """
     from .publish import publish
+    from .runlog import logged_run
 
     config = Config.load(config_path)
-    _say(str(publish(out or config.paths.output_path, config, base_url or "")))
+    out_root = out or config.paths.output_path
+    with logged_run(out_root, "publish"):
+        _say(str(publish(out_root, config, base_url or "")))
 
 
 @app.command()
@@ -389,6 +393,13 @@ def play(
     _play(out or config.paths.output_path, episode_name, to, config, base_url or "", timeout)
 
 
+def _report_episode(made: Episode) -> None:
+    report, fallbacks = episode_report(made)
+    _say(report)
+    if fallbacks:
+        _say(f"Warning: {fallbacks}", err=True)
+
+
 def _on_cluster(config: Config, cluster: str | None) -> Config:
     return config.with_synthesis(cluster=cluster) if cluster else config
 
@@ -403,48 +414,47 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: str
     )
 
 
-def _report_episode(made: Episode) -> None:
-    synthesis = made.synthesis
-    _say(
-        f"{made.mp3}\n"
-        f"  {made.stories} stories, {made.duration / 60:.1f} min, {made.loudness.integrated_lufs:.1f} LUFS, "
-        f"true peak {made.loudness.true_peak_dbtp:.1f} dBTP; "
-        f"{synthesis.synthesized} segments synthesized, {synthesis.reused} reused from the cache\n"
-        f"  voices: {', '.join(f'{name} {count}' for name, count in synthesis.segments_per_preset.items())} segments"
-    )
-    if synthesis.fallbacks:
-        reasons = "; ".join(dict.fromkeys(f.reason for f in synthesis.fallbacks))
-        moved = ", ".join(f"{f.segment + 1} ({f.preset} -> {f.fallback})" for f in synthesis.fallbacks)
-        _say(f"Warning: {len(synthesis.fallbacks)} segments used a fallback voice: {moved}. Why: {reasons[:500]}", err=True)
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
+    config_path: Path | None = ConfigOption,
+) -> None:
+    """What an operator reads after a bad morning: the last run, each source, disk and caches, voices.
+
+    Exits 1 when the last run failed or a source has failed on 3 runs in a row.
+
+    Example: briefing status --json
+    """
+    from .status import read_status, status_lines
+
+    config = Config.load(config_path)
+    config_name = str(config_path or CONFIG_FILE) if (config_path or Path(CONFIG_FILE)).exists() else "defaults (no briefing.toml)"
+    found = read_status(config, config_name, out or config.paths.output_path)
+    for line in [json.dumps(found.to_dict(), ensure_ascii=False, indent=2)] if as_json else status_lines(found):
+        _say(line)
+    if not found.healthy:
+        raise typer.Exit(EXIT_FAILURE)
 
 
-@contextmanager
-def _progress_bar() -> Iterator[Callable[[int, int, float], None]]:
-    """A progress callback for synthesis. The bar (and rich) starts with the first report, so a run
-    with nothing to make does not load it."""
-    with ExitStack() as stack:
-        shown: list[Any] = []  # the bar and its task, once started
+@app.command()
+def cache(
+    prune: bool = typer.Option(False, "--prune", help="Trim the segment cache to cache_max_mb now (least recently used first)."),
+    config_path: Path | None = ConfigOption,
+) -> None:
+    """Show what each cache holds: entries, size, and when the least recently used one was last used.
 
-        def update(done: int, all_segments: int, audio_seconds: float) -> None:
-            if not shown:
-                from rich.console import Console
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    Example: briefing cache --prune
+    """
+    from .retention import prune_segments
+    from .status import cache_lines, cache_uses
 
-                console = Console(stderr=True)
-                columns = (
-                    TextColumn("synthesizing"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("segments"),
-                    TextColumn("{task.fields[audio]:.0f}s audio"),
-                    TimeRemainingColumn(),
-                )
-                bar = stack.enter_context(Progress(*columns, console=console, transient=True, disable=not console.is_terminal))
-                shown.extend([bar, bar.add_task("synthesize", total=None, audio=0.0)])
-            bar, task = shown
-            bar.update(task, completed=done, total=all_segments, audio=audio_seconds)
-
-        yield update
+    config = Config.load(config_path)
+    if prune:
+        removed, freed = prune_segments(config.paths.cache_path / "segments", config.retention.cache_max_mb * 1_000_000)
+        _say(f"removed {removed} segments, {freed / 1_000_000:.1f} MB")
+    for line in cache_lines(cache_uses(config)):
+        _say(line)
 
 
 @app.command()

@@ -32,6 +32,8 @@ def cluster_executor(address: str) -> Iterator[Executor | None]:
         client = Client(address, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError) as exc:
         raise SynthesisError(f"cannot reach the Dask scheduler at {address} ({exc}); is `dask scheduler` running there?") from None
+    except (MemoryError, ValueError, TypeError, EOFError) as exc:  # another protocol answered: a bogus frame length, say
+        raise SynthesisError(f"{address} is not a Dask scheduler ({type(exc).__name__}); check the address and port") from None
     try:
         yield client.get_executor(retries=RETRIES, pure=False)
     finally:

@@ -22,7 +22,7 @@ from .build import (
     read_voices,
     synthesis_places,
 )
-from .build import with_voice_choices as with_voice_choices  # the command line's voice options, for library callers too
+from .build import with_voice_choices as with_voice_choices  # for library callers too
 from .choose import record_told
 from .config import Config
 from .dedup import TOLD_SIDECAR, sidecar_bytes
@@ -173,9 +173,8 @@ def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Pat
 
 
 def gather(config: Config, date: dt.date, out_root: Path | None = None, for_run: bool = False) -> Gathered:
-    """Read every configured source and choose the day's stories (see `choose`). `briefing sources`
-    prints this, and nothing is written but the HTTP cache; `daily` (`for_run`) tells the new ones,
-    and brings the history of what was told up to date first."""
+    """Read every configured source and choose the day's stories (see `choose`); only the HTTP cache
+    is written. `daily` (`for_run`) tells the new ones, and brings the history of what was told up to date first."""
     import sqlite3
 
     from .choose import Gathered, choose

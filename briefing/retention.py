@@ -77,7 +77,7 @@ def files_use(name: str, root: Path, pattern: str = "**/*") -> CacheUse:
     )
 
 
-def prune_segments(root: Path, max_bytes: int, keep: set[str] = frozenset()) -> tuple[int, int]:  # type: ignore[assignment]
+def prune_segments(root: Path, max_bytes: int, keep: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:
     """Remove the least recently used segments until the cache holds at most `max_bytes`; an entry
     whose key is in `keep` (the run just used it) stays. Returns (entries removed, bytes freed)."""
     entries = sorted(_segment_entries(root), key=lambda entry: entry[2])

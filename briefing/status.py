@@ -142,3 +142,39 @@ def _existing(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
     return path
+
+
+def status_lines(status: Status) -> list[str]:
+    """The status as a person reads it, most important first."""
+    lines = ["healthy" if status.healthy else "NEEDS ATTENTION", *(f"  ! {problem}" for problem in status.problems)]
+    lines += [f"config   {status.config}", f"output   {status.output}"]
+    run = status.last_run
+    if run is None:
+        lines.append("last run none logged yet")
+    else:
+        made = "up to date" if run.up_to_date else f"{run.segments_made} segments made, {run.segments_reused} reused"
+        lines.append(f"last run {run.command} {run.date or ''} started {run.started}, ended {run.ended}: {run.status}")
+        lines.append(f"         {run.stories} stories, {run.seconds_of_audio / 60:.1f} min; {made}")
+        lines += [f"         error: {run.error}"] if run.error else []
+        lines += [f"         warning: {warning}" for warning in run.warnings] + [f"         problem: {p}" for p in run.problems]
+    for source in status.sources:
+        state = "ok" if source.ok else f"FAILED ({source.detail})"
+        streak = f"; failing on {source.failed_runs} runs in a row since {source.failing_since}" if source.failed_runs else ""
+        lines.append(f"source   {source.name}: {state}{streak}")
+    lines.append(f"disk     output {_mb(status.output_bytes)}, {_mb(status.free_bytes)} free")
+    lines += [f"         {line}" for line in cache_lines(status.caches)]
+    lines += [f"voice    {v.preset} ({v.engine}): {'can run' if v.can_run else 'cannot run: ' + v.why}" for v in status.voices]
+    return lines
+
+
+def cache_lines(caches: tuple[CacheUse, ...]) -> list[str]:
+    return [
+        f"{c.name} cache {c.entries} entries, {_mb(c.bytes)}"
+        + (f", least recently used {c.oldest:%Y-%m-%d}" if c.oldest else "")
+        + f" ({c.path})"
+        for c in caches
+    ]
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import wave
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,14 @@ class SegmentCache:
     """Audio per (engine, engine version, engine voice, prosody, spoken text), one WAV file each.
 
     Entries are written atomically as soon as a segment is made, so a killed run resumes. Each is
-    checked on reading: one shorter than its WAV header says is made again, never stitched in.
+    checked on reading: one shorter than its WAV header says is made again, never stitched in. An
+    entry's time is when it was last used (reading it touches it), so the least recently used go
+    first when the cache is pruned (`retention.prune_segments`); `used` holds this run's keys.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root / "segments"
+        self.used: set[str] = set()
 
     def key(self, preset: VoicePreset, spoken: str) -> str:
         engine = engine_class(preset.engine, must_be_available=False)
@@ -78,9 +82,15 @@ class SegmentCache:
         if words_path.exists():
             words = tuple(WordBoundary(**w) for w in json.loads(words_path.read_text(encoding="utf-8")))
         samples = np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32767.0
+        self.used.add(key)
+        try:
+            os.utime(path)
+        except OSError:
+            pass  # a read-only cache is still a cache
         return SpeechAudio(samples=samples, sample_rate=rate, words=words)
 
     def put(self, key: str, audio: SpeechAudio) -> None:
+        self.used.add(key)
         path = self.path(key)
         if audio.words:
             write_atomically(path.with_suffix(".words.json"), json.dumps([w.__dict__ for w in audio.words]).encode())
@@ -269,6 +279,8 @@ def _run_preset(
         failed[index] = str(outcome)
         breaker.record(False)
 
+    lost: list[tuple[int, str]] = []  # jobs whose executor went away under them
+    shared = places.executor
     with places.for_jobs(engine, len(jobs)) as running:
         pending: dict[Future[SpeechAudio], tuple[int, str]] = {}
         try:
@@ -280,17 +292,38 @@ def _run_preset(
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     index, spoken = pending.pop(future)
-                    settle(index, spoken, future.exception() or future.result())
+                    outcome = _outcome(future)
+                    if running is shared and not isinstance(outcome, (SpeechAudio, SynthesisError, EngineUnavailableError)):
+                        lost.append((index, spoken))  # the cluster, not the engine, failed: made here instead
+                    else:
+                        settle(index, spoken, outcome)
                 if breaker.open:
-                    for future, (index, _) in list(pending.items()):
-                        if future.cancel():
-                            failed[index] = f"not tried: {breaker.limit} segments failed in a row, so the rest skip '{preset.name}'"
-                            del pending[future]
+                    failed.update(_skip_the_rest(pending, f"{breaker.limit} segments failed in a row, so the rest skip '{preset.name}'"))
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
+    if lost:
+        places.lose_executor(f"{len(lost)} segments came back from the cluster unmade")
+        failed.update(_run_preset(preset, lost, settings, finished, places))
     return failed
+
+
+def _skip_the_rest(pending: dict[Future[SpeechAudio], tuple[int, str]], why: str) -> dict[int, str]:
+    """Cancel the jobs not started yet; each one's reason."""
+    skipped = {}
+    for future, (index, _) in list(pending.items()):
+        if future.cancel():
+            skipped[index] = f"not tried: {why}"
+            del pending[future]
+    return skipped
+
+
+def _outcome(future: Future[SpeechAudio]) -> SpeechAudio | BaseException:
+    try:
+        return future.exception() or future.result()
+    except CancelledError as exc:  # cancelled by the executor (a cluster that went away), not by the breaker
+        return exc
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,18 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass
 class JobPlaces:
     """Where each preset's jobs run (see the module's docstring)."""
 
     workers: int = 0  # processes for an engine that runs in processes (0: one per core)
     connections: int = 4  # threads for a network engine
     executor: Executor | None = None  # the run's own, for engines that run in processes
+    lost: str = ""  # why the run's own executor was given up (a cluster that went away)
+
+    def lose_executor(self, why: str) -> None:
+        """The run's executor is gone (its cluster was lost): the rest of the jobs run on this machine."""
+        self.executor, self.lost = None, why
 
     @contextmanager
     def for_jobs(self, engine: type[Engine], jobs: int) -> Iterator[Executor]:
