@@ -122,9 +122,13 @@ class Gathered:
         return [(c.title, c.url, c.signature) for c in self.choices if c.item is not None and id(c.item.article) in ids and c.signature]
 
     def outcomes(self, names: list[str]) -> list[tuple[str, bool, str]]:
-        """(source, read, why not) for each source: a source fails when it could not be read at all."""
-        failed = {c.source: c.detail for c in self.choices if c.status == Status.ERROR and not c.title and c.item is None}
-        return [(name, name not in failed, failed.get(name, "")) for name in names]
+        """(source, read, why not) for each source: a source fails when nothing it offered could be read."""
+        outcomes = []
+        for name in names:
+            errors = [c.detail for c in self.choices if c.source == name and c.status == Status.ERROR]
+            failed = bool(errors) and len(errors) == sum(c.source == name for c in self.choices)
+            outcomes.append((name, not failed, errors[0] if failed else ""))
+        return outcomes
 
 
 def record_told(out_root: Path, date: dt.date, told: list[tuple[str, str, MinHash]], keep_days: int) -> str:

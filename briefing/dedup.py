@@ -65,8 +65,9 @@ class ToldStories:
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
-        if read_only:
-            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_SECONDS)
+        if read_only:  # and leaves no file behind: immutable, unless a writer's log is there to be read
+            flags = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=LOCK_SECONDS)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=LOCK_SECONDS)

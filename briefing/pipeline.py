@@ -137,7 +137,7 @@ def _daily(
             warnings += planned.warnings
             if gathered is not None:
                 warnings += tuple(w for w in [record_told(out_root, day, told, config.stories.dedup_days)] if w)
-        remove_folders([f for f in old_episode_folders(out_root, config.retention.keep_days, today(config)) if f.name != day.isoformat()])
+        remove_folders(old_episode_folders(out_root, config.retention.keep_days, day))  # never this run's own
         with run.stage("publish"):
             feed = publish(out_root, config, base_url)
     result = DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems, warnings)
@@ -168,7 +168,7 @@ def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Pat
 
         counts = [f"{n} {status}" for status in Status if (n := sum(c.status == status for c in gathered.choices))]
         summary = f"no new story in the sources for {day.isoformat()} ({', '.join(counts)}); see briefing sources"
-        raise InputError("\n".join([*gathered.problems, summary]))
+        raise InputError("\n".join([*gathered.warnings, *gathered.problems, summary]))
     return Ingested(gathered.articles, gathered.problems), gathered
 
 

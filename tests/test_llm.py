@@ -10,7 +10,8 @@ import pytest
 from briefing import pipeline
 from briefing.config import Config
 from briefing.errors import ConfigError
-from briefing.ingest import parse_page
+from briefing.ingest import Article, parse_page
+from briefing.llm import TOKENS_PER_CHARACTER, LlmUnusable, check_answer
 
 from .fakes.chat_service import ChatService
 from .fakes.local_server import serving
@@ -69,6 +70,9 @@ def test_a_good_answer_is_read_and_cached_and_the_key_stays_in_the_environment(
         ("malformed", "no usable answer"),
         ("empty", "an empty answer"),
         pytest.param("slow", "no answer within 1 s", marks=pytest.mark.slow),
+        pytest.param("trickle", "no answer within 1 s", marks=pytest.mark.slow),  # a byte at a time: 1 s in all, not per byte
+        ("huge", "a reply over 1 MB"),
+        ("html", "not the API's JSON"),
     ],
 )
 def test_an_unusable_answer_falls_back_to_the_extractive_summary(chat: ChatService, tmp_path: Path, model: str, reason: str):
@@ -96,3 +100,18 @@ def test_the_llm_needs_an_endpoint_and_a_model():
         Config.from_dict({"summarizer": "llm"})
     with pytest.raises(ConfigError, match="must name an environment variable"):
         Config.from_dict({"llm": {"api_key_env": "sk-abc123-not-a-name!"}})
+
+
+def test_each_request_bounds_the_answer_it_asks_for(chat: ChatService, tmp_path: Path):
+    pipeline.plan_script(tuple(parse_page(PAGE)), llm_config(chat, tmp_path, "good"), DAY)
+    target = round(20 * 4.6)  # story_seconds 20 at the offline voice's 4.6 characters a second
+    assert chat.max_tokens == [target * TOKENS_PER_CHARACTER] * 2
+
+
+def test_numbers_are_compared_by_value_not_as_substrings():
+    article = Article(headline="全国铁路客流", paragraphs=("2026年11月26日，全国铁路预计发送旅客1350万人次，同比增长百分之十二。",))
+    for invented in ("增长2%", "增加6个百分点", "覆盖20个区"):  # each is a substring of 2026 or 1350万, none is in the article
+        with pytest.raises(LlmUnusable, match="numbers not in the article"):
+            check_answer(f"全国铁路今天预计发送旅客一千三百五十万人次，{invented}，客流保持高位运行，各地车站秩序良好。", article, 40)
+    said_otherwise = check_answer("全国铁路今天预计发送旅客一千三百五十万人次，同比增长百分之十二，客流保持高位运行。", article, 40)
+    assert "一千三百五十万" in said_otherwise

@@ -3,7 +3,9 @@
 The model name picks the behaviour: `good` answers with the article's first sentences (so every
 number is the article's own); `invent` adds a number; `english` answers in English; `refuse` says
 it cannot; `rate-limited` answers 429 with Retry-After once, then well; `error` answers 500;
-`locked` answers 401; `malformed` sends broken JSON; `empty` sends no choice; `slow` waits too long.
+`locked` answers 401; `malformed` sends broken JSON; `empty` sends no choice; `slow` waits too long;
+`trickle` sends its answer a byte every tenth of a second; `huge` sends megabytes of it; `html` is a
+web server's error page with status 200.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class ChatService:
     def __init__(self) -> None:
         self.requests: Counter[str] = Counter()
         self.keys: list[str] = []
+        self.max_tokens: list[int] = []  # what each request asked for
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -48,6 +51,7 @@ class ChatService:
         model = body["model"]
         self.requests[model] += 1
         self.keys.append(request.headers.get("Authorization", ""))
+        self.max_tokens.append(int(body.get("max_tokens") or 0))
         article = body["messages"][-1]["content"].split("\n\n", 2)[-1]
         target = int(re.search(r"约(\d+)字", body["messages"][-1]["content"]).group(1))
         sentences = re.findall(r"[^。！？]+[。！？]", article.replace("\n", ""))
@@ -82,6 +86,18 @@ class ChatService:
         if model == "slow":
             await asyncio.sleep(1.5)  # past the test's 1 s timeout, within the server's shutdown grace
             return web.json_response(completion(summary, model))
+        if model in ("trickle", "huge"):
+            response = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await response.prepare(request)
+            if model == "huge":
+                await response.write(b'{"choices": [{"message": {"content": "' + "很长".encode() * 3_000_000)
+                return response
+            for byte in json.dumps(completion(summary, model)).encode():
+                await response.write(bytes([byte]))
+                await asyncio.sleep(0.1)
+            return response
+        if model == "html":
+            return web.Response(text="<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", content_type="text/html")
         return error(404, f"model {model} not found", "invalid_request_error")
 
 
