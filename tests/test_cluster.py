@@ -5,13 +5,16 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from briefing import pipeline
+from briefing.cli import app
 from briefing.cluster import cluster_executor
 from briefing.config import Config
 from briefing.errors import SynthesisError
@@ -19,7 +22,7 @@ from briefing.synthesize import SegmentCache, SynthesisSettings, synthesize_all
 from briefing.voices import VoicePreset
 from briefing.workers import JobPlaces
 
-from .conftest import tone_programme
+from .conftest import EXAMPLE_PAGE, tone_programme
 from .test_synthesize import TONE, segments
 
 distributed = pytest.importorskip("distributed")
@@ -126,3 +129,46 @@ def test_briefing_batch_on_this_machine_reports_what_it_shared(tmp_path: Path):
     assert lines[0].startswith(f"{configs[0]}: ") and "0 reused" in lines[0]
     assert lines[1].startswith(f"{configs[1]}: ") and "0 reused" not in lines[1]
     assert lines[-1].startswith("all programmes: ") and lines[-1].endswith("reused from the shared cache")
+
+
+def test_a_cluster_lost_mid_run_hands_the_rest_to_this_machine(tmp_path: Path):
+    texts = [f"第{n}条新闻。" for n in range(12)]
+    report: list = []
+    places = JobPlaces(workers=2)
+    lost_cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster_executor(lost_cluster.scheduler_address) as executor:
+        places.executor = executor
+        run = threading.Thread(
+            target=lambda: report.append(
+                synthesize_all(segments(*texts), [(SLOW,)] * 12, SegmentCache(tmp_path), SynthesisSettings(), places)
+            )
+        )
+        run.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list((tmp_path / "segments").rglob("*.wav")):
+            time.sleep(0.1)  # until the first segment is back
+        lost_cluster.close()  # the scheduler and its worker go away mid-run
+        run.join(180)
+    audio, made = report[0]
+    assert made.synthesized == 12 and all(a.duration > 0 for a in audio) and "came back from the cluster unmade" in places.lost
+
+
+def test_an_address_that_is_not_a_dask_scheduler_is_one_line(tmp_path: Path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer_like_a_web_server() -> None:
+        connection, _ = listener.accept()
+        connection.recv(1000)
+        connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" + b"\xff" * 64)
+        time.sleep(1)
+        connection.close()
+
+    threading.Thread(target=answer_like_a_web_server, daemon=True).start()
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    result = CliRunner().invoke(app, ["daily", str(EXAMPLE_PAGE), "--out", str(tmp_path), "--cluster", address])
+    listener.close()
+    assert (
+        result.exit_code == 1 and result.output == f"Error: {address} is not a Dask scheduler (MemoryError); check the address and port\n"
+    )

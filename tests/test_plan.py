@@ -9,7 +9,8 @@ import pytest
 from briefing import pipeline
 from briefing.config import Config
 from briefing.errors import InputError
-from briefing.ingest import read_articles
+from briefing.ingest import parse_page, read_articles
+from briefing.plan import plan_script
 
 from .conftest import EPISODE_DAY, TWO_STORIES, write_page
 
@@ -34,3 +35,13 @@ def test_a_page_with_no_chinese_is_refused_and_a_mostly_english_story_left_out(t
     planned = pipeline.plan_script(pipeline.ingest_pages([mixed]).articles, Config(), EPISODE_DAY)
     assert [s.title for s in planned.script.stories] == ["市区新建三所学校", "地铁五号线开通"]
     assert planned.warnings == ("left out 1 stories that are mostly not Chinese: 《Weather》",)
+
+
+def test_a_ten_thousand_character_headline_is_said_as_its_first_clause_with_a_warning():
+    headline = "市政府召开常务会议研究部署冬季安全生产工作，" + "要求各区各部门压实责任" * 1000
+    articles = tuple(parse_page(f"# {headline}\n全市各部门按照统一部署，扎实推进冬季安全生产各项工作。\n"))
+    planned = plan_script(articles, Config(), EPISODE_DAY)
+    title = planned.script.stories[0].title
+    assert title == "市政府召开常务会议研究部署冬季安全生产工作" and len(planned.warnings) == 1
+    assert f"a headline of {len(headline)} characters is said as its first 21: 《{title}…》" == planned.warnings[0]
+    assert sum(len(s.spoken) for s in planned.script.segments) < 600  # minutes of headline would be thousands

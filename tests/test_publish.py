@@ -462,3 +462,63 @@ def test_the_server_logs_real_statuses_and_one_line_per_malformed_request(tmp_pa
     assert "Traceback" not in log and "\x1b" not in log
     # Five of the same malformed request within a second: one line (a flood cannot fill the disk).
     assert len([line for line in lines if "Error handling request" in line]) == 1
+
+
+@pytest.fixture
+def hardened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`serve.run` in this process, with a one-second header timeout and room for three connections."""
+    import socket as sockets
+
+    from briefing import serve
+
+    monkeypatch.setattr(serve, "HEADER_SECONDS", 1.0)
+    monkeypatch.setattr(serve, "IDLE_SECONDS", 1.0)
+    monkeypatch.setattr(serve, "MAX_CONNECTIONS", 3)
+    (tmp_path / "note.json").write_text('{"a": 1}', encoding="utf-8")
+    ports: list[int] = []
+    ready = threading.Event()
+    threading.Thread(target=serve.run, args=(tmp_path, "127.0.0.1", 0, lambda port: (ports.append(port), ready.set())), daemon=True).start()
+    assert ready.wait(10)
+
+    def connect() -> sockets.socket:
+        return sockets.create_connection(("127.0.0.1", ports[0]), timeout=5)
+
+    return connect
+
+
+def closed_by_server(connection) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return connection.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_a_client_that_never_finishes_its_headers_is_disconnected(hardened):  # type: ignore[no-untyped-def]
+    slow = hardened()
+    slow.sendall(b"GET /note.json HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+    assert closed_by_server(slow)  # within a few seconds (recv gives up after 5)
+    fine = hardened()
+    fine.sendall(b"GET /note.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert fine.recv(100).startswith(b"HTTP/1.1 200")
+
+
+def test_connections_past_the_cap_are_refused_and_the_server_keeps_answering(hardened):  # type: ignore[no-untyped-def]
+    held = [hardened() for _ in range(3)]
+    extra = hardened()
+    assert closed_by_server(extra)
+    for connection in held:
+        connection.close()
+    time.sleep(0.2)
+    again = hardened()
+    again.sendall(b"GET /note.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert again.recv(100).startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("header", ["items=0-3", "bytes=abc", "bytes=5-2x", "bytes 0-3"])
+def test_a_range_header_it_cannot_use_is_ignored_and_the_whole_file_sent(hardened, header: str):  # type: ignore[no-untyped-def]
+    connection = hardened()
+    connection.sendall(f"GET /note.json HTTP/1.1\r\nHost: x\r\nRange: {header}\r\nConnection: close\r\n\r\n".encode())
+    answer = b""
+    while chunk := connection.recv(4096):
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"a": 1}')

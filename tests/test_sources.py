@@ -1,19 +1,24 @@
 """Sources: feeds, article pages, JSON Lines and page folders from a local news site; told once
 across sources and days; every failing source reported in one line while the others still count."""
 
+import asyncio
 import datetime as dt
 import json
+import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from typer.testing import CliRunner
 
 from briefing import fetch, pipeline
 from briefing.cli import app
-from briefing.config import Config
+from briefing.config import Config, SourceConfig
 from briefing.dedup import TOLD_FILE, ToldStories
 from briefing.errors import ConfigError, SourceError
-from briefing.fetch import Fetcher
+from briefing.fetch import Fetcher, check_public
+from briefing.sources import read_sources
 
 from .conftest import tone_programme
 from .fakes.local_server import serving
@@ -154,3 +159,141 @@ def test_sources_in_the_config_are_checked(tmp_path: Path):
     assert [(s.name, s.priority) for s in config.sources] == [("news.example.cn", 0), ("today", 1)]
     result = CliRunner().invoke(app, ["daily", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "no pages given and no [[sources]]" in result.output
+
+
+class Hostile:
+    """A site that misbehaves in the ways a real one does: one route a case."""
+
+    def __init__(self) -> None:
+        self.base = ""
+        self.requests: Counter[str] = Counter()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/{path:.*}", self.handle)
+        return app
+
+    def feed(self, items: list[tuple[str, str, str, str]], head: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+        body = "".join(
+            f"<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate><description>{text}</description></item>"
+            for t, link, date, text in items
+        )
+        return f"{head}<rss version='2.0'><channel><title>坏站</title>{body}</channel></rss>".encode("utf-8", "surrogateescape")
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        self.requests[path] += 1
+        long_text = "全市新建的三所公办学校正式投入使用，共新增学位三千六百个，明年还将开工建设五所学校。" * 4
+        today = "Thu, 26 Nov 2026 08:00:00 +0800"
+        if path == "/future.xml":  # one item from the end of time
+            items = [("三所学校投入使用", "", today, long_text), ("时间尽头的新闻", "", "9999-12-31T23:59:59-14:00", long_text)]
+            return web.Response(body=self.feed(items), content_type="application/rss+xml")
+        if path == "/inside.xml":  # items linking into the private network, directly and through a redirect
+            items = [("内部一", "http://127.0.0.1:9/admin", today, "短"), ("内部二", f"{self.base}/redirect", today, "短")]
+            return web.Response(body=self.feed(items), content_type="application/rss+xml")
+        if path == "/redirect":
+            raise web.HTTPFound(f"{self.base}/secret.html")
+        if path == "/teasers.xml":  # many teasers, each linking to its page
+            items = [(f"第{n}条", f"{self.base}/page/{n}", today, "短讯…") for n in range(6)]
+            return web.Response(body=self.feed(items), content_type="application/rss+xml")
+        if path.startswith("/page/") or path == "/secret.html":
+            return web.Response(
+                text=f"<html><body><article><h1>标题</h1><p>{long_text}</p></article></body></html>", content_type="text/html"
+            )
+        if path == "/damaged.xml":  # a control character in one title, a bad UTF-8 byte in another item
+            items = [("三所学校\x0b投入使用", "", today, long_text), ("地铁开通", "", today, long_text[:10] + "\udcff" + long_text[10:])]
+            return web.Response(body=self.feed(items), content_type="application/rss+xml")  # \udcff goes out as the byte 0xff
+        if path == "/latin1.html":  # UTF-8 sent as ISO-8859-1
+            html_page = f"<html><head><title>公园重新开放</title></head><body><article><p>{long_text}</p></article></body></html>"
+            return web.Response(body=html_page.encode("utf-8"), headers={"Content-Type": "text/html; charset=iso-8859-1"})
+        if path == "/trickle.html":  # a byte every 0.2 s: each read is quick, the whole never ends in time
+            response = web.StreamResponse(headers={"Content-Type": "text/html"})
+            await response.prepare(request)
+            for _ in range(100):
+                await response.write(b" ")
+                await asyncio.sleep(0.2)
+            return response
+        raise web.HTTPNotFound()
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    site = Hostile()
+    with serving(site.app()) as base:
+        site.base = base
+        yield site
+
+
+def read(hostile: Hostile, path: str, **settings: object):
+    source = SourceConfig(url=f"{hostile.base}{path}", **settings)  # type: ignore[arg-type]
+    with Fetcher(Path(tempfile.mkdtemp()) / "http", timeout=1) as fetcher:
+        return read_sources((source,), fetcher)[0]
+
+
+def test_an_item_dated_past_the_end_of_time_is_that_items_problem_only(hostile: Hostile):
+    result = read(hostile, "/future.xml")
+    good, bad = result.items
+    assert result.error == "" and good.error == "" and good.article.paragraphs
+    assert "its date is out of range" in bad.error
+
+
+def test_links_and_redirects_into_the_private_network_are_not_fetched(hostile: Hostile):
+    result = read(hostile, "/inside.xml")  # the feed itself is the operator's own address: trusted
+    direct, redirected = result.items
+    assert "127.0.0.1 is 127.0.0.1, a loopback, private, link-local" in direct.error and hostile.requests["/secret.html"] == 0
+    assert "not fetched" in redirected.error and hostile.requests["/redirect"] == 0  # the link itself resolves to loopback
+    with Fetcher(Path(tempfile.mkdtemp())) as fetcher:
+        with pytest.raises(SourceError, match="secret.html: not fetched"):
+            fetcher.get(f"{hostile.base}/redirect")  # trusted, but where it redirects is not
+    allowed = read(hostile, "/inside.xml", allow_private=True)
+    assert allowed.items[1].error == "" and hostile.requests["/secret.html"] == 1
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.20", "169.254.169.254", "100.64.0.1", "[::1]", "[fd00::1]"]
+)
+def test_every_kind_of_non_public_address_is_refused(address: str):
+    with pytest.raises(SourceError, match="non-public address"):
+        check_public(f"http://{address}/latest/meta-data/")
+    check_public("http://93.184.216.34/")  # a public address passes (an address needs no name lookup)
+
+
+def test_a_feed_fetches_at_most_max_pages_linked_pages(hostile: Hostile):
+    result = read(hostile, "/teasers.xml", allow_private=True, max_pages=2)
+    fetched = [item for item in result.items if not item.error]
+    assert len(fetched) == 2 and sum(hostile.requests[f"/page/{n}"] for n in range(6)) == 2
+    assert all("over max_pages = 2" in item.error for item in result.items[2:])
+
+
+@pytest.mark.slow
+def test_a_trickling_page_is_cut_off_by_its_deadline_not_its_last_byte(hostile: Hostile):
+    with Fetcher(Path(tempfile.mkdtemp()), timeout=1) as fetcher:
+        with pytest.raises(SourceError, match="took longer than 1 s"):
+            fetcher.get(f"{hostile.base}/trickle.html")  # 100 bytes at 0.2 s each would take 20 s
+
+
+def test_a_control_character_or_a_bad_byte_costs_one_item_at_most(hostile: Hostile):
+    result = read(hostile, "/damaged.xml")
+    assert result.error == "" and [item.title for item in result.items] == ["三所学校投入使用", "地铁开通"]
+    first, second = ("".join(item.article.paragraphs) for item in result.items)
+    assert first.startswith("全市新建的三所公办学校") and second.startswith("全市新建的三所公办") and "公办学校正式投入使用" in second
+
+
+def test_utf8_sent_as_latin_1_is_read_as_utf8(hostile: Hostile):
+    result = read(hostile, "/latin1.html", kind="web")
+    assert result.error == "" and "三所公办学校" in "".join(result.items[0].article.paragraphs)
+
+
+def test_a_deeply_nested_line_costs_only_that_line(tmp_path: Path):
+    lines = ["[" * 100_000, json.dumps({"title": "三所学校投入使用", "text": "全市新建的三所公办学校正式投入使用，新增学位三千六百个。"})]
+    (tmp_path / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Fetcher(tmp_path / "http") as fetcher:
+        result = read_sources((SourceConfig(path=str(tmp_path / "items.jsonl")),), fetcher)[0]
+    nested, good = result.items
+    assert "items.jsonl:1: not an item (RecursionError" in nested.error and good.error == "" and good.title == "三所学校投入使用"
+
+
+def test_items_dated_after_the_episode_are_future_not_old(site: NewsSite, tmp_path: Path):
+    config, _ = config_for(site, tmp_path, failing=False)
+    statuses = {c.title: c.status for c in pipeline.gather(config, dt.date(2026, 11, 25)).choices}
+    assert statuses["我市三所新建公办学校投入使用"] == "future"

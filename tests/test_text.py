@@ -35,3 +35,10 @@ def test_the_transcript_cuts_where_the_engine_reports_clauses():
     lines = timed_lines(written, spoken, audio, max_chars=8)
     assert len(lines) > 1 and "".join(text for _, _, text in lines) == written
     assert [start for start, _, _ in lines] == sorted(start for start, _, _ in lines)
+
+
+def test_printable_escapes_what_would_drive_or_reorder_a_terminal():
+    from briefing.text import printable
+
+    assert printable("标题\u202e反转\u200b\x1b[31m") == "标题\\u202e反转\\u200b\\x1b[31m"
+    assert printable("普通的标题 (2026)") == "普通的标题 (2026)"
