@@ -81,6 +81,7 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
             log(printable(" ".join(str(field) for field in fields)))
 
     app = web.Application(middlewares=[_watched])
+    app[_WATCHDOG] = _Watchdog()  # watching once `run` has a server
     app.on_response_prepare.append(access_log)
     app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
     app.router.add_route("OPTIONS", "/{path:.*}", preflight)
@@ -121,14 +122,17 @@ class _Watchdog:
     for IDLE_SECONDS (a slow client cannot hold a connection, and a file descriptor, forever), and
     refuses connections past MAX_CONNECTIONS."""
 
-    def __init__(self, server: web.Server) -> None:
-        self.server = server
+    def __init__(self) -> None:
+        self.server: web.Server | None = None
         self.deadlines: dict[object, float | None] = {}  # connection -> when it is closed; None while it is answered
+
+    def watch(self, server: web.Server) -> None:
+        self.server = server
         original = server.connection_made
 
         def connection_made(handler: Any, transport: asyncio.Transport) -> None:
             original(handler, transport)
-            if len(self.server.connections) > MAX_CONNECTIONS:
+            if len(server.connections) > MAX_CONNECTIONS:
                 transport.close()
             else:
                 self.deadlines[handler] = asyncio.get_running_loop().time() + HEADER_SECONDS
@@ -145,7 +149,7 @@ class _Watchdog:
         while True:
             await asyncio.sleep(1.0)
             now = asyncio.get_running_loop().time()
-            open_now = set(self.server.connections)
+            open_now = set(self.server.connections if self.server else ())
             for connection, deadline in list(self.deadlines.items()):
                 if connection not in open_now:
                     del self.deadlines[connection]
@@ -234,8 +238,8 @@ def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Cal
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=IDLE_SECONDS)
         await runner.setup()
         assert runner.server is not None
-        watchdog = app[_WATCHDOG] = _Watchdog(runner.server)
-        watching = asyncio.create_task(watchdog.run())
+        app[_WATCHDOG].watch(runner.server)
+        watching = asyncio.create_task(app[_WATCHDOG].run())
         try:
             await web.TCPSite(runner, host, port).start()
         except OSError as exc:
