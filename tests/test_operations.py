@@ -181,6 +181,7 @@ def test_a_damaged_history_is_set_aside_and_rebuilt_from_the_episode_folders(tmp
     assert "was damaged" in result.output
 
 
+@pytest.mark.slow  # waits out the lock
 def test_a_history_that_cannot_be_written_is_recorded_by_the_next_run(tmp_path: Path):
     config, config_file, told = told_setup(tmp_path)
     shutil.copytree(day_folder(tmp_path, dt.date(2026, 6, 2), [2, 3]), tmp_path / "news", dirs_exist_ok=True)

@@ -493,6 +493,7 @@ def closed_by_server(connection) -> bool:  # type: ignore[no-untyped-def]
         return True
 
 
+@pytest.mark.slow
 def test_a_client_that_never_finishes_its_headers_is_disconnected(hardened):  # type: ignore[no-untyped-def]
     slow = hardened()
     slow.sendall(b"GET /note.json HTTP/1.1\r\nHost: x\r\n")  # and nothing more
