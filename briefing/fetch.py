@@ -150,18 +150,17 @@ class Fetcher:
             declared = int(response.headers.get("content-length") or 0)
             if declared > MAX_BODY_BYTES:
                 raise SourceError(f"{url}: the page is {_size(declared)}, over the {_size(MAX_BODY_BYTES)} limit")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    raise SourceError(f"{url}: the page is over the {_size(MAX_BODY_BYTES)} limit")
-                if time.monotonic() > ends:
-                    raise SourceError(f"{url}: the answer took longer than {self.timeout:g} s")
+            try:
+                body = read_within(response, MAX_BODY_BYTES, ends)
+            except TooLarge:
+                raise SourceError(f"{url}: the page is over the {_size(MAX_BODY_BYTES)} limit") from None
+            except TooLate:
+                raise SourceError(f"{url}: the answer took longer than {self.timeout:g} s") from None
             caching = response.extensions.get("caching") or {}
             return Fetched(
                 str(response.url),
                 response.status_code,
-                bytes(body),
+                body,
                 response.headers.get("content-type", ""),
                 bool(caching.get("from_cache")),
             )
@@ -177,6 +176,27 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class TooLarge(Exception):
+    """A response body over its limit."""
+
+
+class TooLate(Exception):
+    """A response still arriving at its deadline."""
+
+
+def read_within(response: Any, max_bytes: int, ends: float) -> bytes:
+    """An httpx streaming response's body, raising TooLarge past `max_bytes` and TooLate past
+    `ends` (a time.monotonic() value): a server that trickles or floods cannot hold a run."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise TooLarge()
+        if time.monotonic() > ends:
+            raise TooLate()
+    return bytes(body)
 
 
 def _size(count: int) -> str:

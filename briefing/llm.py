@@ -116,16 +116,17 @@ def _post(
     client: Any, url: str, request: dict[str, Any], headers: dict[str, str], deadline: float, timeout: float
 ) -> tuple[int, bytes, float | None]:
     """The status, the body (at most MAX_ANSWER_BYTES) and Retry-After of one request, by `deadline`."""
+    from .fetch import TooLarge, TooLate, read_within
+
     with client.stream("POST", url, json=request, headers=headers) as response:
-        body = bytearray()
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > MAX_ANSWER_BYTES:
-                raise LlmUnavailable(f"no usable answer (a reply over {MAX_ANSWER_BYTES // 1_000_000} MB)")
-            if time.monotonic() > deadline:
-                raise LlmUnavailable(f"no answer within {timeout:g} s")
+        try:
+            body = read_within(response, MAX_ANSWER_BYTES, deadline)
+        except TooLarge:
+            raise LlmUnavailable(f"no usable answer (a reply over {MAX_ANSWER_BYTES // 1_000_000} MB)") from None
+        except TooLate:
+            raise LlmUnavailable(f"no answer within {timeout:g} s") from None
         retry_after = response.headers.get("retry-after", "")
-        return response.status_code, bytes(body), float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None
+        return response.status_code, body, float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None
 
 
 def _content(status: int, body: bytes, config: LlmConfig) -> str:
