@@ -116,11 +116,11 @@ def _daily(
     run: Run,
 ) -> DailyResult:
     run.date = day.isoformat()
-    with run.stage("gather"):
-        ingested, gathered = _day_articles(pages, config, day, out_root, run)
-    voices = read_voices(config)
-    fingerprint = inputs_fingerprint(ingested.articles, config, voices, day)
-    with output_lock(out_root):
+    with output_lock(out_root):  # from the start: gathering brings the history of told stories up to date
+        with run.stage("gather"):
+            ingested, gathered = _day_articles(pages, config, day, out_root, run)
+        voices = read_voices(config)
+        fingerprint = inputs_fingerprint(ingested.articles, config, voices, day)
         remove_stale_staging(out_root)
         reused = finished_episode(out_root, day, fingerprint)
         episode: Episode | None = None
