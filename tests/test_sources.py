@@ -167,6 +167,7 @@ class Hostile:
     def __init__(self) -> None:
         self.base = ""
         self.requests: Counter[str] = Counter()
+        self.in_flight = self.most_in_flight = 0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -196,6 +197,18 @@ class Hostile:
         if path == "/teasers.xml":  # many teasers, each linking to its page
             items = [(f"第{n}条", f"{self.base}/page/{n}", today, "短讯…") for n in range(6)]
             return web.Response(body=self.feed(items), content_type="application/rss+xml")
+        if path in ("/slow-teasers.xml", "/held-teasers.xml"):  # teasers linking to pages that take their time
+            kind = "trickle" if path == "/slow-teasers.xml" else "held"
+            items = [(f"第{n}条", f"{self.base}/{kind}/{n}", today, "短讯…") for n in range(6)]
+            return web.Response(body=self.feed(items), content_type="application/rss+xml")
+        if path.startswith("/held/"):  # half a second each, counting how many are asked at once
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            await asyncio.sleep(0.5)
+            self.in_flight -= 1
+            return web.Response(text=f"<html><body><article><p>{long_text}</p></article></body></html>", content_type="text/html")
+        if path.startswith("/trickle/"):
+            path = "/trickle.html"
         if path.startswith("/page/") or path == "/secret.html":
             return web.Response(
                 text=f"<html><body><article><h1>标题</h1><p>{long_text}</p></article></body></html>", content_type="text/html"
@@ -297,3 +310,16 @@ def test_items_dated_after_the_episode_are_future_not_old(site: NewsSite, tmp_pa
     config, _ = config_for(site, tmp_path, failing=False)
     statuses = {c.title: c.status for c in pipeline.gather(config, dt.date(2026, 11, 25)).choices}
     assert statuses["我市三所新建公办学校投入使用"] == "future"
+
+
+def test_linked_pages_are_fetched_several_at_a_time(hostile: Hostile):
+    result = read(hostile, "/held-teasers.xml", allow_private=True)
+    assert all(item.error == "" for item in result.items) and hostile.most_in_flight >= 2
+
+
+@pytest.mark.slow
+def test_a_source_gets_its_budget_and_no_more(hostile: Hostile):
+    result = read(hostile, "/slow-teasers.xml", allow_private=True, budget_seconds=1)
+    errors = [item.error for item in result.items]
+    assert len(errors) == 6 and all(errors)  # every page trickles: none is read in time
+    assert any("the source's time is up" in e for e in errors) and any("took longer" in e for e in errors)
