@@ -72,6 +72,7 @@ def test_a_year_of_mornings_stays_within_every_bound(tmp_path: Path, monkeypatch
     assert any(v["preset"] == "tone" and v["can_run"] for v in shown["voices"])
 
 
+@pytest.mark.slow
 def test_the_segment_cache_is_pruned_least_recently_used_first_and_never_what_the_run_used(tmp_path: Path):
     config, config_file = tone_programme(tmp_path, cache_max_mb=1)
     first = pipeline.daily([day_folder(tmp_path, dt.date(2026, 3, 1), [0, 1])], config, dt.date(2026, 3, 1))
@@ -98,6 +99,7 @@ def test_the_segment_cache_is_pruned_least_recently_used_first_and_never_what_th
     assert sum(p.stat().st_size for p in segments.rglob("*") if p.is_file()) <= 1_000_000
 
 
+@pytest.mark.slow
 def test_a_failed_run_and_a_source_failing_three_runs_in_a_row_make_status_exit_1(tmp_path: Path):
     folder = tmp_path / "news"
     tables = f'[[sources]]\nname = "本地"\npath = "{folder}"\n\n[[sources]]\nname = "断了"\npath = "{tmp_path / "gone"}"\n'

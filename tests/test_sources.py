@@ -312,6 +312,7 @@ def test_items_dated_after_the_episode_are_future_not_old(site: NewsSite, tmp_pa
     assert statuses["我市三所新建公办学校投入使用"] == "future"
 
 
+@pytest.mark.slow
 def test_linked_pages_are_fetched_several_at_a_time(hostile: Hostile):
     result = read(hostile, "/held-teasers.xml", allow_private=True)
     assert all(item.error == "" for item in result.items) and hostile.most_in_flight >= 2
