@@ -16,7 +16,7 @@ from .credits import (
     strip_photo_credits,
 )
 from .errors import InputError
-from .text import CJK, clean_text, has_cjk, to_chinese_punctuation
+from .text import CJK, clean_text, has_cjk, to_chinese_punctuation, without_markup
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 
@@ -177,7 +177,7 @@ def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
 
 def parse_page(text: str, source: str = "") -> list[Article]:
     """Split page text into articles. Text with no '#' lines is read as one article."""
-    lines = [to_chinese_punctuation(line.strip()) for line in clean_text(text).replace("\r\n", "\n").split("\n")]
+    lines = [to_chinese_punctuation(line.strip()) for line in without_markup(clean_text(text)).replace("\r\n", "\n").split("\n")]
     page_date = _find_page_date(lines)
     if not any(line.startswith("#") for line in lines):
         return _parse_single_article(lines, source, page_date)

@@ -4,6 +4,7 @@ always cut a text at the same places."""
 
 from __future__ import annotations
 
+import html
 import re
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # a character class: CJK ideographs with extension A and compatibility
@@ -85,3 +86,23 @@ def to_chinese_punctuation(text: str) -> str:
         # In Chinese text a mark before a space or the line's end ends a clause ('8.2%,').
         text = _BEFORE_BREAK.sub(replace, text)
     return _FULL_STOP.sub("。", text)
+
+
+# HTML that pages scraped from the web carry inside their text or Markdown: markup, not words. Only
+# real tag names count, so a comparison ('3<5', 'a < b') is left to be said.
+_BLOCK_TAGS = "p|br|div|li|ul|ol|h[1-6]|section|article|blockquote|table|tr|hr|header|footer|figure|figcaption|pre|center"
+_INLINE_TAGS = "span|strong|b|i|em|u|a|font|img|sup|sub|small|big|mark|code|td|th|tbody|thead|label|abbr|cite|s|del|ins|q"
+_SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_BLOCK_TAG_RE = re.compile(rf"</?(?:{_BLOCK_TAGS})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_INLINE_TAG_RE = re.compile(rf"</?(?:{_INLINE_TAGS})(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+
+
+def without_markup(text: str) -> str:
+    """`text` with inline HTML taken out: its tags gone, their words kept, a paragraph for each <p>,
+    <br> or other block, entities decoded (&nbsp; is a space, &lt; a '<')."""
+    if "<" not in text and "&" not in text:
+        return text
+    text = _SCRIPT_RE.sub("", text)
+    text = _INLINE_TAG_RE.sub("", _BLOCK_TAG_RE.sub("\n\n", text))  # a blank line: a paragraph of its own
+    return _ENTITY_RE.sub(lambda m: html.unescape(m.group()).replace("\xa0", " "), text)

@@ -127,3 +127,23 @@ def test_a_link_out_of_an_input_folder_is_not_followed(tmp_path: Path):
     ingested = pipeline.ingest_pages([folder])
     assert "机密" not in [a.title for a in ingested.articles] and len(ingested.articles) == 4
     assert ingested.problems == (f"{folder / 'b.txt'}: not read, it is a link to a file outside {folder}",)
+
+
+TRANSCRIPT_WITH_HTML = """# 午间新闻
+<p><strong>本台消息</strong>（记者 王明）：今天上午，全市三所新建学校&nbsp;正式投入使用。</p><p>新增学位三千个，比去年多五百个。<br/>家长们表示满意。</p>
+<div class="ad"><span>体温高于37度的学生，3<5，a < b 的情况都会记录。</span></div>
+"""
+
+
+def test_inline_html_is_markup_its_words_are_kept_and_comparisons_stay():
+    from briefing.normalize import to_spoken
+
+    article = parse_page(TRANSCRIPT_WITH_HTML)[0]
+    assert article.paragraphs == (
+        "本台消息（记者 王明）：今天上午，全市三所新建学校 正式投入使用。",
+        "新增学位三千个，比去年多五百个。",
+        "家长们表示满意。",
+        "体温高于37度的学生，3<5，a < b 的情况都会记录。",
+    )
+    spoken = to_spoken("".join(article.paragraphs))
+    assert "小于批" not in spoken and "strong" not in spoken and "三小于五" in spoken  # a comparison is still said
