@@ -103,29 +103,61 @@ _LEANS_ON_PREVIOUS_RE = re.compile(
     r"^(?:它|他|她|其|该|此|这|对此|为此|此外|另外|同时|与此同时|但|但是|然而|而|因此|所以|其中|随后|此前|"
     r"[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])"
 )
-# The first step of a list ('…要求：一要严管…。'), and the steps after it.
-_FIRST_STEP_RE = re.compile(r"(?:^|[：:，])(?:一是|一要|第一|首先|其一|一、|[（(]一[）)])")
-_NEXT_STEP_RE = re.compile(
-    r"^(?:[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])"
-)
+# A list's steps: '一要…。…二要…。…三要…。', '一是…', '第一…', '（一）…', '一、…', '首先…其次…最后…'.
+# The first step may follow an announcement in its sentence ('会议要求：一要…'); the others open theirs.
+_NUMBERS = "一二三四五六七八九十"
+_STEP = rf"(?:[（(](?P<paren>[{_NUMBERS}])[）)]|第(?P<ordinal>[{_NUMBERS}])|(?P<n>[{_NUMBERS}])(?P<kind>是|要|、)|(?P<order>首先|其次|再次|最后))"
+_FIRST_STEP_RE = re.compile(rf"(?:^|[：:，,]){_STEP}")
+_NEXT_STEP_RE = re.compile(rf"^{_STEP}")
+_ORDER = {"首先": 1, "其次": 2, "再次": 3, "最后": 0}  # 最后 closes a list whatever its number
+_STEP_GAP = 4  # explanations between two steps: more than this, and the list has ended
+
+
+def _step(match: re.Match[str] | None) -> tuple[str, int] | None:
+    """(the list's kind, the step's number) of a step marker; 0 for 最后."""
+    if match is None:
+        return None
+    if match["order"]:
+        return "order", _ORDER[match["order"]]
+    kind = "paren" if match["paren"] else "ordinal" if match["ordinal"] else match["kind"]
+    return kind, _NUMBERS.index(match["paren"] or match["ordinal"] or match["n"]) + 1
+
+
+def _list_steps(sentences: list[str], start: int) -> list[int]:
+    """The sentences that open the steps of the list whose first step is in sentence `start`: a
+    step is told with its sibling steps (their lead sentences at least), even with explanations between them."""
+    first = _step(_FIRST_STEP_RE.search(sentences[start]))
+    if first is None or first[1] != 1:
+        return []
+    steps, expected = [start], 2
+    for j in range(start + 1, len(sentences)):
+        if j - steps[-1] > _STEP_GAP:
+            break
+        step = _step(_NEXT_STEP_RE.match(sentences[j]))
+        if step is not None and step[0] == first[0] and step[1] in (expected, 0):
+            steps.append(j)
+            expected += 1
+            if step[1] == 0:
+                break
+    return steps if len(steps) > 1 else []
 
 
 def _keep_what_listeners_can_follow(sentences: list[str], chosen: list[int], budget: int) -> list[int]:
-    """A list is told whole or not at all, and a sentence that leans on the one before it comes with it."""
+    """A list is told whole (its steps' lead sentences) or not at all, and a sentence that leans on
+    the one before it comes with it."""
     kept = set(chosen)
-    for start, sentence in enumerate(sentences):
-        if not _FIRST_STEP_RE.search(sentence) or start not in kept:
+    listed: set[int] = set()  # steps told with their list: they lean on it, not on the sentence before
+    for start in sorted(kept):
+        steps = set(_list_steps(sentences, start))
+        if not steps or start not in kept:
             continue
-        end = start + 1
-        while end < len(sentences) and _NEXT_STEP_RE.match(sentences[end]):
-            end += 1
-        steps = set(range(start, end))
-        if steps <= kept:
-            continue
-        used = sum(len(sentences[i]) for i in kept | steps)
-        kept = kept | steps if used <= budget else kept - steps
+        if sum(len(sentences[i]) for i in kept | steps) <= budget:
+            kept |= steps
+            listed |= steps
+        else:
+            kept -= steps
     for i in sorted(kept):  # in order, so a chain of leaning sentences falls together
-        if i and i - 1 not in kept and _LEANS_ON_PREVIOUS_RE.match(sentences[i]):
+        if i and i - 1 not in kept and i not in listed and _LEANS_ON_PREVIOUS_RE.match(sentences[i]):
             kept.discard(i)
     return sorted(kept) or [0]  # everything chosen leaned on what was left out: the lede stands on its own
 

@@ -2,6 +2,7 @@ import re
 
 import pytest
 
+from briefing.config import Config
 from briefing.ingest import Article, parse_page, read_articles
 from briefing.summarize import SummaryTarget, lead, split_sentences, summarize
 
@@ -127,3 +128,63 @@ def test_a_story_without_punctuation_is_cut_to_its_length():
     for body in ("这是一段没有任何标点的很长的文字" * 200, "全市新增就业岗位一万个，" * 300 + "。"):
         summary = summarize(parse_page(f"# 标题\n{body}\n")[0], target)
         assert 0 < len(summary.text) <= target.chars * 1.25 and summary.text.endswith("。")
+
+
+LISTS_WITH_EXPLANATIONS = {
+    "一要": [
+        "近日，区疫情防控指挥部召开调度会，部署下一步防控工作。",
+        "区长强调，要把各项工作抓紧抓细抓实。",
+        "一要严管两类重点人员。",
+        "要加强火车站、高速入口等交通卡口的管控，做到逢车必查、逢人必测。",
+        "二要紧盯三类重点区域。",
+        "社区要继续保持封闭化管理力度，学校要坚持健康筛查。",
+        "三要加大宣传指导力度。",
+        "要积极利用多种宣传形式，引导群众继续保持自我防护意识。",
+        FILLER,
+    ],
+    "一是": [
+        "国务院常务会议今天召开，部署稳就业和保民生工作。",
+        "会议指出，一是加大对中小企业的扶持力度，延长减税降费政策。",
+        "有关部门要抓紧出台实施细则，确保政策尽快落地见效。",
+        "二是扩大高校毕业生就业渠道。",
+        "各地要开发更多基层岗位，稳定招聘规模。",
+        "三是兜牢困难群众基本生活底线。",
+        FILLER,
+    ],
+    "首先": [
+        "市交通局发布冬季出行提示，提醒市民注意安全。",
+        "首先，雨雪天气请尽量乘坐公共交通出行。",
+        "地铁和公交将根据天气适当加密班次，方便市民出行。",
+        "其次，驾车出行请减速慢行，保持安全车距。",
+        "最后，出行前请关注实时路况信息。",
+        FILLER,
+    ],
+}
+
+
+@pytest.mark.parametrize("first", list(LISTS_WITH_EXPLANATIONS))
+def test_a_list_with_explanations_between_its_steps_is_told_with_every_step_or_not_at_all(first: str):
+    sentences = LISTS_WITH_EXPLANATIONS[first]
+    step_leads = [i for i, s in enumerate(sentences) if re.match(r"^(?:[二三]是|[二三]要|其次|最后)", s)]
+    opener = next(i for i, s in enumerate(sentences) if first in s)
+    whole = []
+    for seconds in range(6, 40, 2):
+        chosen = _chosen_indexes(sentences, seconds)
+        if opener in chosen:
+            assert set(step_leads) <= set(chosen), (seconds, chosen)  # never cut after its first step
+            whole.append(seconds)
+        else:
+            assert not set(step_leads) & set(chosen), (seconds, chosen)  # a later step is never told alone
+    assert whole, "no length tells the list: the case is not exercised"
+
+
+def test_the_example_pages_list_is_not_cut_after_its_first_step():
+    from briefing.pipeline import ingest_pages
+    from briefing.plan import make_script
+
+    from .conftest import EPISODE_DAY, EXAMPLE_PAGE
+
+    for story in make_script(ingest_pages([EXAMPLE_PAGE]).articles, Config(), EPISODE_DAY).stories:
+        if "一要" in story.summary:
+            assert "二要" in story.summary and "三要" in story.summary, story.summary
+        assert not story.summary.endswith("一要严管两类重点人员。")
