@@ -245,7 +245,14 @@ def _apply_news_rules(text: str) -> str:
     # Web and mail addresses are not read on air; the show notes carry them.
     text = _URL_RE.sub("", text)
     text = _LONG_RUN_RE.sub(_long_run, text)
+    # A list of small numbers, '选2,3,4号': each said on its own (a thousands separator groups three digits).
+    text = re.sub(r"(?<![\d.,])\d{1,2}(?:,\d{1,2})+(?![\d.,])", lambda m: m.group().replace(",", "、"), text)
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # thousands separators
+    # A score is said with 比: '比分3-1', '以3-1战胜'.
+    text = re.sub(r"(?<=比分)(为|是)?\s*(\d{1,3})\s*[-:：]\s*(\d{1,3})(?!\d)", r"\1\2比\3", text)
+    text = re.sub(r"(?<!\d)(\d{1,3})\s*[-:：]\s*(\d{1,3})(?=的?比分|战胜|击败|获胜|取胜|告负|落败|负于|胜出|大胜|险胜)", r"\1比\2", text)
+    # A year before the common era is a year, said digit by digit: '公元前221年' -> 公元前二二一年.
+    text = re.sub(r"(?<=公元前)(\d{1,4})(?=年)", lambda m: read_digits(m.group(1)), text)
     text = _DOTTED_DATE_RE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", text)
     text = _CURRENCY_RE.sub(lambda m: f"{m.group(2)}{m.group(3) or ''}{CURRENCIES[m.group(1)]}", text)
     text = _NEGATIVE_RE.sub("负", text)

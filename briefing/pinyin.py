@@ -139,6 +139,9 @@ def with_tone_sandhi(text: str, readings: list[str]) -> list[str]:
             result[start] = "bu2"
         elif word[0] == "一" and result[start] == "yi1" and not _counts(chars, start):
             result[start] = "yi2" if following in "45" else "yi4"
+    for i in range(1, len(chars) - 1):  # 看一看, 试一试: 一 between a verb and itself is neutral
+        if chars[i] == "一" and chars[i - 1] == chars[i + 1] not in _NUMERALS and positions[i + 1] - positions[i - 1] == 2:
+            result[i] = "yi5"
     for start, length in _prosodic_words(text):
         for i in range(start, start + length - 1):
             if _tone(result[i]) == "3" and _tone(result[i + 1]) == "3":

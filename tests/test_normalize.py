@@ -171,3 +171,22 @@ def test_normalization_time_grows_linearly_with_the_input(unit: str):
 def test_a_long_code_is_said_as_a_string_of_characters_not_spelled():
     assert to_spoken("附件编号QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkrLw==已上传") == "附件编号一串字符已上传"
     assert to_spoken("身份证号码110101199003074514") == "身份证号码幺幺零幺零幺幺九九零零三零七四五幺四"
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("选2,3,4号", "选二、三、四号"),  # a list of numbers, each on its own
+        ("第2,3,4名", "第二、三、四名"),
+        ("1,234人", "一千二百三十四人"),  # a thousands separator groups three digits
+        ("比分3-1", "比分三比一"),  # a score is said with 比, not as a subtraction
+        ("以3-1战胜对手", "以三比一战胜对手"),
+        ("比分为2:1", "比分为二比一"),
+        ("3-5天", "三到五天"),  # a range is still a range
+        ("公元前221年", "公元前二二一年"),  # a year, said digit by digit, not an amount
+        ("第120111111位", "第一亿二千零一十一万一千一百一十一位"),  # after 第, a number is a cardinal
+        ("增长-5%", "增长负百分之五"),
+    ],
+)
+def test_lists_scores_and_years_before_the_common_era(written: str, said: str):
+    assert to_spoken(written) == said

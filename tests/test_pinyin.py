@@ -116,3 +116,9 @@ def test_the_shipped_syllable_table_matches_the_installed_dictionaries():
     assert len(shipped) > 1000 and shipped.keys() == found.keys()
     stale = {syllable: char for syllable, char in shipped.items() if dictionary_readings(char) != [syllable]}
     assert not stale
+
+
+def test_yi_between_a_verb_and_itself_is_neutral_and_other_yi_keep_their_sandhi():
+    assert spoken_syllables("看一看") == ["kan4", "yi5", "kan4"]
+    assert spoken_syllables("试一试") == ["shi4", "yi5", "shi4"]
+    assert spoken_syllables("一看") == ["yi2", "kan4"] and spoken_syllables("第一天")[1] == "yi1"
