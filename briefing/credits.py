@@ -32,9 +32,24 @@ def looks_like_byline(line: str) -> bool:
 # 人民网北京5月11日电, 央视网消息, each with or without the reporters' credit that follows.
 _NUMERAL = "0-9０-９一二三四五六七八九十〇零"
 _AGENCY = r"(?:本报|新华社|中新社|人民网|新华网|央视网|中新网|中国新闻网|光明网|央广网|国际在线|[^\s，。（(]{2,8}?(?:社|网|台|报))"
-DATELINE_START_RE = re.compile(
-    rf"^(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电)"
+_DATELINE = rf"(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电)"
+DATELINE_START_RE = re.compile(rf"^{_DATELINE}")
+# A dateline with its date, run onto the end of a headline or subtitle line by the page's layout:
+# '……会议在京举行本报北京6月3日电 ……'. Only a dated one: 本报讯 inside a line may be a phrase.
+_RUN_IN_DATELINE_RE = re.compile(
+    rf"(?<=[{HAN}”》])(?:本报|新华社|中新社|人民网|新华网|央视网|中新网|光明网)[^\s，。（(]{{0,12}}?[{_NUMERAL}]{{1,3}}月[{_NUMERAL}]{{1,3}}日电"
 )
+
+
+def split_run_in_dateline(line: str) -> tuple[str, str]:
+    """(the headline or subtitle, the dateline and the text after it) when a dated dateline is run
+    onto the end of `line`'s words; else (line, '')."""
+    match = _RUN_IN_DATELINE_RE.search(line)
+    if match is None or re.search(r"[，。！？；：]", line[: match.start()]):
+        return line, ""
+    return line[: match.start()].strip(), line[match.start() :].strip()
+
+
 _CREDIT_RE = re.compile(r"^\s*[（(](?P<credit>[^（）()]{1,40})[）)]\s*")
 CREDIT_LABEL_RE = re.compile(r"本报|特约|实习生|见习|通讯员|记者|报道")
 
@@ -95,8 +110,9 @@ def _read_number(text: str) -> int:
 
 # Photo credits and captions are for the eye: '黄春涛摄（人民视觉）', '本报记者 王某摄', '（新华社发）',
 # '（图片来源：…）', and '图为…' captions.
+_SPACED_NAME = rf"[{HAN}](?: ?[{HAN}]){{1,3}}"  # OCR and layout put spaces inside names: '王 明摄'
 _PHOTO_CREDIT_RE = re.compile(
-    rf"\s*(?:(?:(?:本报|新华社|中新社|人民网)?(?:特约)?(?:记者|通讯员)?\s*{NAME}(?:[\s、]+{NAME}){{0,2}}\s*/?\s*摄(?:影)?)"
+    rf"\s*(?:(?:(?:本报|新华社|中新社|人民网)?(?:特约)?(?:记者|通讯员)?\s*{_SPACED_NAME}(?:[\s、]+{_SPACED_NAME}){{0,2}}\s*/?\s*摄(?:影)?)"
     rf"(?:[（(][^（）()]{{1,12}}[）)])?|[（(](?:[^（）()]{{0,10}}(?:社|网)发|图片来源[：:][^（）()]{{0,30}}|资料图片?|视觉中国|受访者供图|[^（）()]{{0,12}}供图)[）)])\s*"
 )
 CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|右图[：:]?|图[①-⑳0-9]+[：:]?|组图[：:]?)")

@@ -13,6 +13,7 @@ from .credits import (
     TRAILING_BYLINE_RE,
     looks_like_byline,
     read_dateline,
+    split_run_in_dateline,
     strip_photo_credits,
 )
 from .errors import InputError
@@ -185,10 +186,12 @@ def parse_page(text: str, source: str = "") -> list[Article]:
     for line in lines:
         if line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            heading = line.lstrip("#").strip()
+            heading, run_in = split_run_in_dateline(line.lstrip("#").strip())
             if not heading:
                 continue
             _add_heading(drafts, level, heading)
+            if run_in:
+                drafts[-1].lines.append(run_in)
         elif drafts and not _is_furniture(line):
             drafts[-1].lines.append(line)
     articles = (_finish(draft, source, page_date) for draft in drafts)
@@ -298,6 +301,9 @@ def _take_subtitle(lines: list[str]) -> tuple[str, list[str]]:
     if first is None or not any(lines[first + 1 :]):
         return "", lines
     line = lines[first]
+    subtitle, run_in = split_run_in_dateline(line)
+    if run_in and len(subtitle) <= _SUBTITLE_MAX * 2:  # '——副题本报北京6月3日电 正文…'
+        return subtitle.lstrip("—-").strip(), [run_in, *lines[first + 1 :]]
     match = _SUBTITLE_RE.match(line)
     if match:
         return (match.group("dashed") or match.group("numbered")).strip(), lines[first + 1 :]

@@ -126,3 +126,31 @@ def test_a_long_first_line_without_punctuation_is_not_a_subtitle():
     (article,) = parse_page("# 标题\n\n今年以来全市社会消费品零售总额稳步增长各类市场主体不断壮大\n\n其中餐饮收入增长最快。\n")
     assert article.subtitle == ""
     assert article.paragraphs == ("今年以来全市社会消费品零售总额稳步增长各类市场主体不断壮大其中餐饮收入增长最快。",)
+
+
+def test_a_dateline_run_onto_a_headline_or_subtitle_is_split_off():
+    page = (
+        "# 全国人大常委会第十次会议在京举行本报北京6月3日电 （记者 王明）十三届全国人大常委会第十次会议3日在北京举行，审议多部法律草案。\n"
+        "会议由委员长主持。\n\n"
+        "# 三所新建学校投入使用\n"
+        "——新增学位三千六百个新华社南京9月1日电 （记者 李华）全市三所新建公办学校今天正式投入使用。\n"
+        "明年还将开工建设五所学校。\n\n"
+        "# 本报讯记者节特别报道\n"  # no date: 本报讯 inside a headline stays
+        "本报记者走进基层，记录身边的感人故事。\n"
+    )
+    run_in_headline, run_in_subtitle, undated = parse_page(page)
+    assert run_in_headline.headline == "全国人大常委会第十次会议在京举行" and run_in_headline.byline == "王明"
+    assert run_in_headline.paragraphs[0].startswith("十三届全国人大常委会") and "电" not in run_in_headline.paragraphs[0][:3]
+    assert (run_in_subtitle.headline, run_in_subtitle.subtitle, run_in_subtitle.byline) == (
+        "三所新建学校投入使用",
+        "新增学位三千六百个",
+        "李华",
+    )
+    assert run_in_subtitle.paragraphs[0].startswith("全市三所新建公办学校")
+    assert undated.headline == "本报讯记者节特别报道"
+
+
+def test_a_photo_credit_with_a_space_inside_the_name_is_not_read():
+    page = "# 城北公园重新开放\n城北湿地公园改造后今天重新开放，新增步道八公里。王 明摄（人民视觉）\n游客在公园里散步。欧阳 小 明摄\n"
+    (article,) = parse_page(page)
+    assert article.paragraphs == ("城北湿地公园改造后今天重新开放，新增步道八公里。游客在公园里散步。",)
