@@ -162,7 +162,7 @@ def _pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[st
     from .pinyin import dictionary_readings, spoken_syllables
 
     if raw:
-        return dictionary_readings(text)
+        return dictionary_readings(text, rare=True)
     return spoken_syllables(to_spoken(text, lexicon))
 
 

@@ -119,7 +119,9 @@ def to_spoken(text: str, lexicon: Lexicon | None = None, latin: bool = False) ->
     With `latin=False` (the offline voice) Latin letters are spelled the way a Mandarin
     reader says them; with `latin=True` acronyms are left for an engine that reads them.
     """
-    text = _prepare(text)
+    from .pinyin import said_as_common
+
+    text = said_as_common(_prepare(text))
     text = _apply_news_rules(text)
     text = "".join(_wetext_normalizer().normalize(piece) if _NEEDS_WETEXT_RE.search(piece) else piece for piece in _pieces(text))
     text = _after_wetext(text)

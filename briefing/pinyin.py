@@ -91,15 +91,20 @@ FIXED_READINGS = {
 }
 
 
-def dictionary_readings(text: str) -> list[str]:
-    """One syllable per Han character of `text`, in order, as the dictionary reads it in context."""
-    if not count_han(text):
+def dictionary_readings(text: str, rare: bool = False) -> list[str]:
+    """One syllable per Han character of `text`, in order, as the dictionary reads it in context.
+    With `rare`, the characters outside the common set (CJK extensions: 刘䶮's 䶮) get one too:
+    their Unihan reading, or '?' where no dictionary here knows them."""
+    if not count_han(text) and not (rare and _RARE_HAN_RE.search(text)):
         return []
     phrase = _phrase_readings(text)
-    model = _polyphone_model()
-    predicted = model.polyphones(text)
+    predicted = _polyphone_model().polyphones(text) if count_han(text) else {}
     readings = []
+    slot = {}  # index in text -> index in readings
     for index, char in enumerate(text):
+        if rare and _RARE_HAN_RE.fullmatch(char):
+            readings.append(rare_reading(char) or "?")
+            continue
         if not is_han(char):
             continue
         reading, in_phrase = phrase[index]
@@ -107,17 +112,44 @@ def dictionary_readings(text: str) -> list[str]:
             guess, confidence = predicted[index]
             if not (in_phrase and confidence < PHRASE_OVERRIDE_BELOW):
                 reading = guess
+        slot[index] = len(readings)
         readings.append(reading)
-    han_before = 0
-    for run in re.split(f"([^{HAN}]+)", text):  # runs of Han characters, never across a pause
-        if run and is_han(run[0]):
-            for length in (2, 3):  # a longer word overrides a shorter one inside it
-                for offset in range(len(run) - length + 1):
-                    fixed = FIXED_READINGS.get(run[offset : offset + length])
-                    if fixed:
-                        readings[han_before + offset : han_before + offset + length] = fixed
-            han_before += len(run)
+    for run in re.finditer(f"[{HAN}]+", text):  # runs of Han characters, never across a pause
+        for length in (2, 3):  # a longer word overrides a shorter one inside it
+            for offset in range(len(run.group()) - length + 1):
+                fixed = FIXED_READINGS.get(run.group()[offset : offset + length])
+                if fixed:
+                    first = slot[run.start() + offset]
+                    readings[first : first + length] = fixed
     return readings
+
+
+# Han characters outside the common set the voices know: the CJK extensions and the newest additions.
+_RARE_HAN_RE = re.compile("[\u3400-\u4dbf\u9fa6-\u9fff\U00020000-\U0003134f]")
+
+
+def rare_reading(char: str) -> str:
+    """The reading pypinyin's Unihan data gives a rare character ('' when it has none)."""
+    from pypinyin import Style, pinyin
+
+    found = pinyin(char, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore")
+    return _clean(found[0][0]) if found and found[0] else ""
+
+
+def said_as_common(text: str) -> str:
+    """`text` with each rare character written as a common one read the same way (刘䶮 -> 刘眼), so
+    every voice says it; one that no dictionary here can read stays as it is."""
+    if not _RARE_HAN_RE.search(text):
+        return text
+
+    def common(match: re.Match[str]) -> str:
+        reading = rare_reading(match.group())
+        try:
+            return characters_for([reading]) if reading else match.group()
+        except ValueError:
+            return match.group()
+
+    return _RARE_HAN_RE.sub(common, text)
 
 
 def spoken_syllables(text: str) -> list[str]:

@@ -122,3 +122,12 @@ def test_yi_between_a_verb_and_itself_is_neutral_and_other_yi_keep_their_sandhi(
     assert spoken_syllables("看一看") == ["kan4", "yi5", "kan4"]
     assert spoken_syllables("试一试") == ["shi4", "yi5", "shi4"]
     assert spoken_syllables("一看") == ["yi2", "kan4"] and spoken_syllables("第一天")[1] == "yi1"
+
+
+def test_every_han_character_gets_a_reading_even_a_rare_one():
+    runner = CliRunner()
+    line = "南汉刘䶮称帝，䶮字少见"  # 䶮 is in CJK extension A
+    raw = runner.invoke(app, ["pinyin", "--raw", line]).output.split()
+    assert len(raw) == sum(1 for char in line if char not in "，") and raw[3] == "yan3" and raw[6] == "yan3"
+    assert to_spoken("南汉刘䶮称帝") == "南汉刘眼称帝"  # said by every voice, as a common character read the same way
+    assert spoken_syllables(to_spoken("刘䶮")) == ["liu2", "yan3"]
