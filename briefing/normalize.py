@@ -275,6 +275,11 @@ def _apply_news_rules(text: str) -> str:
     text = re.sub(r"(?<!\d)(0\d{2,3})[-－](\d{7,8})(?!\d)", lambda m: f"{read_code(m.group(1))}，{read_code(m.group(2))}", text)
     text = re.sub(r"(?<!\d)(1[3-9]\d{9})(?!\d)", lambda m: read_code(m.group(1)), text)
     text = re.sub(r"(?<=热线|电话|拨打|号码|专线)\s*[：:]?\s*(\d{3,})", lambda m: read_code(m.group(1)), text)
+    # A long bare number is an amount (人口1400000000, 投资1234567890元) unless it is a code: after its
+    # label (编号, 卡号, 订单号…), a 400 or 800 service line, or more digits than an amount is written with.
+    text = re.sub(r"(?<=编号|账号|卡号|单号|工号|学号|证号|批号|编码|代码|邮编)\s*[：:]?\s*(\d{3,})", lambda m: read_code(m.group(1)), text)
+    text = re.sub(r"(?<!\d)([48]00\d{7})(?!\d)", lambda m: read_code(m.group(1)), text)
+    text = re.sub(r"(?<![\d.])(\d{13,})(?![\d.])", lambda m: read_code(m.group(1)), text)
     # Percentage and per-mille ranges: '3%-5%' -> '3%到5%'
     text = re.sub(rf"({_NUMBER})%?{_RANGE_LINK}({_NUMBER})([%‰])", r"\1\3到\2\3", text)
     text = re.sub(rf"({_NUMBER})‰", r"千分之\1", text)

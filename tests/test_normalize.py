@@ -190,3 +190,20 @@ def test_a_long_code_is_said_as_a_string_of_characters_not_spelled():
 )
 def test_lists_scores_and_years_before_the_common_era(written: str, said: str):
     assert to_spoken(written) == said
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("共有123456789人", "共有一亿二千三百四十五万六千七百八十九人"),  # a count: an amount
+        ("投资1234567890元", "投资十二亿三千四百五十六万七千八百九十元"),
+        ("流量达到987654321", "流量达到九亿八千七百六十五万四千三百二十一"),  # bare, no label: an amount
+        ("拨打13912345678", "拨打幺三九幺二三四五六七八"),  # a mobile number
+        ("编号123456789", "编号幺二三四五六七八九"),  # after its label, an identifier
+        ("订单号：20261126001", "订单号二零二六幺幺二六零零幺"),
+        ("客服4008123456", "客服四零零八幺二三四五六"),  # a 400 service line
+        ("卡号6222021234567890", "卡号六二二二零二幺二三四五六七八九零"),  # was half digits, half amount
+    ],
+)
+def test_a_long_number_is_an_amount_unless_its_context_makes_it_a_code(written: str, said: str):
+    assert to_spoken(written) == said
