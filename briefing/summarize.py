@@ -159,7 +159,28 @@ def _keep_what_listeners_can_follow(sentences: list[str], chosen: list[int], bud
     for i in sorted(kept):  # in order, so a chain of leaning sentences falls together
         if i and i - 1 not in kept and i not in listed and _LEANS_ON_PREVIOUS_RE.match(sentences[i]):
             kept.discard(i)
+    kept = _with_what_they_name(sentences, kept, budget)
     return sorted(kept) or [0]  # everything chosen leaned on what was left out: the lede stands on its own
+
+
+# A numbered set in quotes (“三大法宝”, “两个维护”, “四个意识”) names what an earlier sentence introduced.
+_NUMBERED_TERM_RE = re.compile(r"[“\"]([^”\"]{0,8}[一二三四五六七八九十两][大个项条种类点][^”\"]{0,8})[”\"]")
+
+
+def _with_what_they_name(sentences: list[str], kept: set[int], budget: int) -> set[int]:
+    """A kept sentence that uses a numbered set an earlier sentence introduced comes with that
+    sentence (when it fits) or not at all: '学习“三大法宝”' alone leaves the listener asking which three."""
+    for i in sorted(kept):
+        for term in _NUMBERED_TERM_RE.findall(sentences[i]):
+            first = next((j for j in range(i) if term in sentences[j]), None)
+            if first is None or first in kept:
+                continue
+            if sum(len(sentences[j]) for j in kept | {first}) <= budget:
+                kept = kept | {first}
+            else:
+                kept = kept - {i}
+                break
+    return kept
 
 
 def lead(article: Article, target: SummaryTarget = SummaryTarget()) -> Summary:

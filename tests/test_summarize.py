@@ -178,7 +178,7 @@ def test_a_list_with_explanations_between_its_steps_is_told_with_every_step_or_n
     assert whole, "no length tells the list: the case is not exercised"
 
 
-def test_the_example_pages_list_is_not_cut_after_its_first_step():
+def test_the_example_pages_summaries_have_no_cut_list_and_no_dangling_reference():
     from briefing.pipeline import ingest_pages
     from briefing.plan import make_script
 
@@ -188,3 +188,24 @@ def test_the_example_pages_list_is_not_cut_after_its_first_step():
         if "一要" in story.summary:
             assert "二要" in story.summary and "三要" in story.summary, story.summary
         assert not story.summary.endswith("一要严管两类重点人员。")
+        assert "学习“三大法宝”" not in story.summary or "苏州“三大法宝”" in story.summary  # never without what it names
+
+
+def test_a_numbered_set_comes_with_the_sentence_that_introduced_it_or_not_at_all(monkeypatch: pytest.MonkeyPatch):
+    from briefing import summarize as stage
+
+    sentences = [
+        "市委常委会昨天召开会议，研究部署当前疫情防控和经济发展重点工作。",
+        "会议传达了上级会议精神，并就学习苏州“三大法宝”作出安排。",
+        "会议听取了相关部门的工作汇报。",
+        FILLER,
+        "学习“三大法宝”，重在学精神，重在寻标杆、扬斗志，推动疫情防控和经济发展取得新成效。",
+    ]
+    lengths = range(6, 40, 2)
+    for seconds in lengths:
+        text = summarize(_article(*sentences), SummaryTarget(seconds, 4.6)).text
+        assert "学习“三大法宝”" not in text or "苏州“三大法宝”" in text, (seconds, text)
+    monkeypatch.setattr(stage, "_with_what_they_name", lambda sentences, kept, budget: kept)
+    told = [summarize(_article(*sentences), SummaryTarget(s, 4.6)).text for s in lengths]
+    alone = [text for text in told if "学习“三大法宝”" in text and "苏州" not in text]
+    assert alone, "no length chooses the sentence without what it names: the case is not exercised"
