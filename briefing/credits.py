@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .text import HAN
+from .text import HAN, chinese_number
 
 NAME = rf"[{HAN}]{{2,4}}"
 BYLINE_LINE_RE = re.compile(rf"^(?:(?:本报)?(?:记者|通讯员|实习生|特约记者)\s*)?{NAME}(?:\s+(?:(?:记者|通讯员)\s*)?{NAME}){{0,2}}$")
@@ -97,15 +97,10 @@ def _dateline_date(month: str, day: str) -> str | None:
 def _read_number(text: str) -> int:
     """'11', '１１' or '十一' -> 11 (the numbers of months and days)."""
     text = unicodedata.normalize("NFKC", text)
-    if text.isdigit():
-        return int(text)
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
-    if len(text) == 1 and text in digits:
-        return digits[text]
-    raise ValueError(text)
+    value = int(text) if text.isdigit() else chinese_number(text)
+    if value is None:
+        raise ValueError(text)
+    return value
 
 
 # Photo credits and captions are for the eye: '黄春涛摄（人民视觉）', '本报记者 王某摄', '（新华社发）',

@@ -19,7 +19,7 @@ from typing import Any
 from .config import LlmConfig
 from .files import write_atomically
 from .ingest import Article
-from .text import count_han
+from .text import BIG_NUMERAL_UNITS, chinese_number, count_han
 
 PROMPT_VERSION = "1"
 SYSTEM_PROMPT = (
@@ -34,9 +34,6 @@ MIN_HAN_SHARE = 0.7  # an answer with a smaller share of Han characters is not a
 # A number as written: digits (with thousands commas, a decimal part, and 万 or 亿 after them), or
 # at least two Chinese numerals. Each is compared by its value: 1350万 is 一千三百五十万, and 2 is not in 2026.
 _NUMBER_RE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)([万亿]?)|([零〇一二两三四五六七八九十百千万亿]{2,})")
-_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 TOKENS_PER_CHARACTER = 3  # max_tokens: a Chinese character is one or two tokens; room to run a little over
 MAX_ANSWER_BYTES = 1_000_000
 RETRIES = 2  # after a rate limit or a server error, within the timeout
@@ -151,30 +148,10 @@ def numbers(text: str) -> list[tuple[str, float]]:
     found = []
     for digits, unit, chinese in _NUMBER_RE.findall(text):
         if digits:
-            found.append((digits + unit, float(digits.replace(",", "")) * _BIG_UNITS.get(unit, 1)))
+            found.append((digits + unit, float(digits.replace(",", "")) * BIG_NUMERAL_UNITS.get(unit, 1)))
         elif (value := chinese_number(chinese)) is not None:
             found.append((chinese, float(value)))
     return found
-
-
-def chinese_number(text: str) -> int | None:
-    """一千三百五十万 -> 13500000; 二〇二六 -> 2026 (numerals without units are read one by one);
-    None when the numerals do not make a number."""
-    if not any(c in _UNITS or c in _BIG_UNITS for c in text):
-        return int("".join(str(_DIGITS[c]) for c in text))
-    total = section = digit = 0
-    for char in text:
-        if char in _DIGITS:
-            digit = _DIGITS[char]
-        elif char in _UNITS:
-            section += (digit or 1) * _UNITS[char]
-            digit = 0
-        elif section + digit == 0 and total == 0:
-            return None  # 万 or 亿 with nothing before it
-        else:
-            total = (total + section + digit) * _BIG_UNITS[char]
-            section = digit = 0
-    return total + section + digit
 
 
 def check_answer(answer: str, article: Article, chars: int) -> str:

@@ -95,10 +95,11 @@ def dictionary_readings(text: str, rare: bool = False) -> list[str]:
     """One syllable per Han character of `text`, in order, as the dictionary reads it in context.
     With `rare`, the characters outside the common set (CJK extensions: 刘䶮's 䶮) get one too:
     their Unihan reading, or '?' where no dictionary here knows them."""
-    if not count_han(text) and not (rare and _RARE_HAN_RE.search(text)):
+    common = count_han(text)
+    if not common and not (rare and _RARE_HAN_RE.search(text)):
         return []
     phrase = _phrase_readings(text)
-    predicted = _polyphone_model().polyphones(text) if count_han(text) else {}
+    predicted = _polyphone_model().polyphones(text) if common else {}
     readings = []
     slot = {}  # index in text -> index in readings
     for index, char in enumerate(text):

@@ -57,24 +57,27 @@ def remove_folders(folders: list[Path]) -> None:
 
 
 def segment_cache_use(root: Path) -> CacheUse:
-    entries = _segment_entries(root)
-    oldest = min((mtime for _, _, mtime in entries), default=None)
-    return CacheUse(
-        "segments",
-        root,
-        len(entries),
-        sum(size for _, size, _ in entries),
-        dt.datetime.fromtimestamp(oldest, dt.UTC) if oldest is not None else None,
-    )
+    return _use("segments", root, [(size, mtime) for _, size, mtime in _segment_entries(root)])
 
 
 def files_use(name: str, root: Path, pattern: str = "**/*") -> CacheUse:
-    files = [p for p in root.glob(pattern) if p.is_file()] if root.is_dir() else []
-    stats = [p.stat() for p in files]
-    oldest = min((s.st_mtime for s in stats), default=None)
-    return CacheUse(
-        name, root, len(files), sum(s.st_size for s in stats), dt.datetime.fromtimestamp(oldest, dt.UTC) if oldest is not None else None
-    )
+    """What the files under `root` matching `pattern` hold (a file that goes away meanwhile is not counted)."""
+    entries = []
+    for path in root.glob(pattern) if root.is_dir() else []:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            entries.append((stat.st_size, stat.st_mtime))
+    return _use(name, root, entries)
+
+
+def _use(name: str, root: Path, entries: list[tuple[int, float]]) -> CacheUse:
+    """(bytes, last used) per entry -> what the cache holds."""
+    oldest = min((mtime for _, mtime in entries), default=None)
+    when = dt.datetime.fromtimestamp(oldest, dt.UTC) if oldest is not None else None
+    return CacheUse(name, root, len(entries), sum(size for size, _ in entries), when)
 
 
 def prune_segments(root: Path, max_bytes: int, keep: frozenset[str] | set[str] = frozenset()) -> tuple[int, int]:

@@ -84,7 +84,7 @@ def read_status(config: Config, config_name: str, out_root: Path) -> Status:
         last_run=last,
         sources=sources,
         caches=cache_uses(config),
-        output_bytes=_folder_bytes(out_root),
+        output_bytes=files_use("output", out_root).bytes,
         free_bytes=shutil.disk_usage(_existing(out_root)).free,
         voices=_voices(config),
         problems=tuple(problems),
@@ -126,16 +126,6 @@ def _voices(config: Config) -> tuple[VoiceHealth, ...]:
         except BriefingError as exc:
             voices.append(VoiceHealth(preset.name, preset.engine, False, str(exc)))
     return tuple(voices)
-
-
-def _folder_bytes(root: Path) -> int:
-    total = 0
-    for path in root.rglob("*") if root.is_dir() else []:
-        try:
-            total += path.stat().st_size if path.is_file() else 0
-        except OSError:
-            continue
-    return total
 
 
 def _existing(path: Path) -> Path:

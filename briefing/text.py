@@ -106,3 +106,28 @@ def without_markup(text: str) -> str:
     text = _SCRIPT_RE.sub("", text)
     text = _INLINE_TAG_RE.sub("", _BLOCK_TAG_RE.sub("\n\n", text))  # a blank line: a paragraph of its own
     return _ENTITY_RE.sub(lambda m: html.unescape(m.group()).replace("\xa0", " "), text)
+
+
+_NUMERAL_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_NUMERAL_UNITS = {"十": 10, "百": 100, "千": 1000}
+BIG_NUMERAL_UNITS = {"万": 10_000, "亿": 100_000_000}
+
+
+def chinese_number(text: str) -> int | None:
+    """一千三百五十万 -> 13500000; 二〇二六 -> 2026 (numerals without units are read one by one);
+    None when the numerals do not make a number."""
+    if not any(c in _NUMERAL_UNITS or c in BIG_NUMERAL_UNITS for c in text):
+        return int("".join(str(_NUMERAL_DIGITS[c]) for c in text))
+    total = section = digit = 0
+    for char in text:
+        if char in _NUMERAL_DIGITS:
+            digit = _NUMERAL_DIGITS[char]
+        elif char in _NUMERAL_UNITS:
+            section += (digit or 1) * _NUMERAL_UNITS[char]
+            digit = 0
+        elif section + digit == 0 and total == 0:
+            return None  # 万 or 亿 with nothing before it
+        else:
+            total = (total + section + digit) * BIG_NUMERAL_UNITS[char]
+            section = digit = 0
+    return total + section + digit
