@@ -85,6 +85,37 @@ def test_play_makes_a_real_upnp_renderer_play_the_episode(out: Path, tmp_path: P
     assert len(fetched) >= 2 and all(" 200 " in line or " 206 " in line for line in fetched)  # the renderer fetched the MP3
 
 
+class _RendererStillPlayingAnEarlierEpisode:
+    """GetTransportInfo/GetPositionInfo answers of a renderer switching episodes: the first position
+    read after Play is the earlier episode's (45 s), then the new episode's from 0."""
+
+    def __init__(self) -> None:
+        self.positions = iter(["0:00:45", "0:00:00", "0:00:01"])
+
+    def action(self, name: str):
+        answers = {
+            "GetTransportInfo": lambda: {"CurrentTransportState": "PLAYING", "CurrentTransportStatus": "OK"},
+            "GetPositionInfo": lambda: {"RelTime": next(self.positions)},
+        }
+
+        class Action:
+            async def async_call(self, **_):
+                return answers[name]()
+
+        return Action()
+
+
+def test_a_renderer_switching_from_an_earlier_episode_is_playing_once_the_new_position_moves():
+    import asyncio
+
+    from briefing.speakers.upnp import _PlayState
+
+    state = _PlayState(_RendererStillPlayingAnEarlierEpisode(), "Kitchen")
+    outcomes = [asyncio.run(state.check()) for _ in range(3)]
+    assert outcomes[:2] == ["PLAYING", "PLAYING"]  # 45 s then 0 s: not yet moving on
+    assert outcomes[2].position == 1.0
+
+
 def test_didl_metadata_describes_the_episode():
     xml = didl_metadata(
         Media(

@@ -83,6 +83,7 @@ class UpnpPlayer:
         transport = device.service(AV_TRANSPORT)
         name = device.friendly_name
         try:
+            await _stop_what_plays(transport)
             await transport.action("SetAVTransportURI").async_call(
                 InstanceID=0, CurrentURI=media.url, CurrentURIMetaData=didl_metadata(media)
             )
@@ -97,12 +98,27 @@ class UpnpPlayer:
             raise SpeakerError(f"Lost contact with {name} ({exc})") from None
 
 
+async def _stop_what_plays(transport) -> None:
+    """A renderer still playing an earlier episode would report that one's position for a moment;
+    stop it first so the position we follow is the new episode's."""
+    from async_upnp_client.exceptions import UpnpActionError
+
+    info = await transport.action("GetTransportInfo").async_call(InstanceID=0)
+    if info.get("CurrentTransportState") in ("PLAYING", "PAUSED_PLAYBACK", "TRANSITIONING"):
+        try:
+            await transport.action("Stop").async_call(InstanceID=0)
+        except UpnpActionError:
+            pass  # a renderer that cannot stop now still gets the new episode
+
+
 class _PlayState:
-    """Follows GetTransportInfo and GetPositionInfo: the renderer plays once its position moves on."""
+    """Follows GetTransportInfo and GetPositionInfo: the renderer plays once its position moves on
+    between two checks (compared with the previous check, not the first: the first may still be
+    the earlier episode's position)."""
 
     def __init__(self, transport, name: str) -> None:
         self.transport, self.name = transport, name
-        self.first_position: float | None = None
+        self.last_position: float | None = None
 
     async def check(self) -> Playback | str:
         info = await self.transport.action("GetTransportInfo").async_call(InstanceID=0)
@@ -111,9 +127,9 @@ class _PlayState:
             raise SpeakerError(f"{self.name} could not play the episode (transport status ERROR_OCCURRED)")
         if state == "PLAYING":
             position = _seconds(str((await self.transport.action("GetPositionInfo").async_call(InstanceID=0)).get("RelTime", "")))
-            if self.first_position is None:
-                self.first_position = position
-            elif position > self.first_position:
+            moved_on = self.last_position is not None and position > self.last_position
+            self.last_position = position
+            if moved_on:
                 return Playback(self.name, state, position)
         return state
 
