@@ -32,7 +32,14 @@ def looks_like_byline(line: str) -> bool:
 # 人民网北京5月11日电, 央视网消息, each with or without the reporters' credit that follows.
 _NUMERAL = "0-9０-９一二三四五六七八九十〇零"
 _AGENCY = r"(?:本报|新华社|中新社|人民网|新华网|央视网|中新网|中国新闻网|光明网|央广网|国际在线|[^\s，。（(]{2,8}?(?:社|网|台|报))"
-_DATELINE = rf"(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电)"
+# The web's forms: 新京报讯, 本站讯, 华龙网-新重庆客户端讯, 证券时报e公司讯 (an outlet's 讯 before a credit, a
+# space or a comma), IT之家9月30日消息, 据中新网9月9日报道 (any outlet with a date), and 【文/…】.
+_OUTLET = r"[^\s，。、（(：:“”]{2,14}?"
+_DATELINE = (
+    rf"(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电"
+    rf"|{_OUTLET}(?P<web_month>[{_NUMERAL}]{{1,3}})月(?P<web_day>[{_NUMERAL}]{{1,3}})日(?:电|讯|消息|报道)|{_OUTLET}快?讯(?=[\s（(，,：:0-9０-９]))"
+    r"|【[^】]{0,6}[/／][^】]{1,30}】"
+)
 DATELINE_START_RE = re.compile(rf"^{_DATELINE}")
 # A dateline with its date, run onto the end of a headline or subtitle line by the page's layout:
 # '……会议在京举行本报北京6月3日电 ……'. Only a dated one: 本报讯 inside a line may be a phrase.
@@ -75,10 +82,13 @@ def read_dateline(paragraph: str) -> Dateline | None:
         # '（新闻联播）' after 央视网消息 names a programme, not people: unlabelled names are short.
         reporters = tuple(name for name in names if re.fullmatch(NAME, name) and (labelled or len(name) <= 3))
         rest = rest[credit.end() :]
+    if match.group(0).startswith("【"):  # 【文/李明】: the credit is the dateline
+        reporters = tuple(name for name in re.split(r"[/／\s、，,】]+", match.group(0)[1:]) if re.fullmatch(NAME, name))
     date = None
-    if match.group("month"):
-        date = _dateline_date(match.group("month"), match.group("day"))
-    return Dateline(rest.lstrip("：: 　"), reporters, date)
+    month, day = match.group("month") or match.group("web_month"), match.group("day") or match.group("web_day")
+    if month:
+        date = _dateline_date(month, day)
+    return Dateline(rest.lstrip("：:，, 　"), reporters, date)
 
 
 def _dateline_date(month: str, day: str) -> str | None:
@@ -113,6 +123,10 @@ _PHOTO_CREDIT_RE = re.compile(
 CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|右图[：:]?|图[①-⑳0-9]+[：:]?|组图[：:]?)")
 
 
+# A caption's credit after its last sentence, without brackets: '…纸团。沙坪坝区公安分局供图 华龙网', '…周琦。视频截图'.
+_CAPTION_CREDIT_RE = re.compile(r"(?<=[。！？])\s*(?:[^\s。，！？]{0,12}供图|视频截图|截图|资料图片?|网络图片)(?:\s+[^\s。，！？]{1,8})?\s*$")
+
+
 def strip_photo_credits(line: str) -> str:
     """A line that is only a credit disappears; a credit after a caption's last sentence is cut off."""
 
@@ -121,4 +135,4 @@ def strip_photo_credits(line: str) -> str:
         at_edge = match.start() == 0 or match.end() == len(line)
         return "" if at_edge or "（" in match.group(0) or "(" in match.group(0) else match.group(0)
 
-    return _PHOTO_CREDIT_RE.sub(credit_or_text, line).strip()
+    return _CAPTION_CREDIT_RE.sub("", _PHOTO_CREDIT_RE.sub(credit_or_text, line)).strip()

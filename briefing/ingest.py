@@ -10,6 +10,7 @@ from .credits import (
     BYLINE_LINE_RE,
     CAPTION_RE,
     DATELINE_START_RE,
+    Dateline,
     TRAILING_BYLINE_RE,
     looks_like_byline,
     read_dateline,
@@ -39,6 +40,8 @@ _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in PAGE_FURNITURE))
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
 _PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
 _PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+DATELINE_SEARCH = 3  # paragraphs a dateline may stand in: a caption or an inner headline may come first
+SET_ABOVE_MAX = 60  # characters of such a caption or inner headline
 
 
 @dataclass(frozen=True)
@@ -253,11 +256,11 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
     top_bylines = []  # some papers print the reporters under the headline
     while len(blocks) > 1 and looks_like_byline(blocks[0].text):
         top_bylines.append(blocks.pop(0).text)
-    dated = read_dateline(blocks[0].text) if blocks else None
+    at, dated = _find_dateline(blocks)
     if dated is not None and dated.rest:
-        blocks[0] = _Block(dated.rest)
+        blocks[at] = _Block(dated.rest)
     elif dated is not None:
-        blocks.pop(0)
+        blocks.pop(at)
     paragraphs = [block.text for block in blocks]
     headings = [i for i, block in enumerate(blocks) if block.heading]
     byline = ""
@@ -287,6 +290,18 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
         date=page_date or (dated.date if dated else None),
         headings=tuple(headings),
     )
+
+
+def _find_dateline(blocks: list[_Block]) -> tuple[int, Dateline | None]:
+    """The dateline opening the story: in its first paragraph, or after a short inner headline or
+    photo caption that a web page sets above it."""
+    for at, block in enumerate(blocks[:DATELINE_SEARCH]):
+        dated = read_dateline(block.text)
+        if dated is not None:
+            return at, dated
+        if len(block.text) > SET_ABOVE_MAX:
+            break
+    return 0, None
 
 
 # A subtitle (副题) stands right under the headline: a dash lead, a series number, or a short line

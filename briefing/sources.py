@@ -22,18 +22,12 @@ from .errors import InputError, SourceError
 from .fetch import Fetched, Fetcher
 from .ingest import Article, expand_inputs, parse_page, read_articles
 from .text import clean_text
+from .webpage import WebArticle, read_web_page
 
 # A feed item with less text than this, or ending in an ellipsis, carries a teaser: its link is
 # fetched for the article. When that fails, a feed text of at least MIN_FEED_TEXT is read as it is.
 TEASER_CHARS = 200
 MIN_FEED_TEXT = 80
-# Lines of a web page that are furniture, not the story.
-_BOILERPLATE_RE = re.compile(
-    r"^(?:责任编辑|编辑|责编|审核|校对|来源|稿源|作者|版权所有|copyright|©|分享到|分享|扫一扫|打印|关闭|相关阅读|相关新闻|相关链接|推荐阅读|"
-    r"上一篇|下一篇|返回顶部|【纠错】|【打印】|【关闭】|网友评论|发表评论)",
-    re.IGNORECASE,
-)
-_SENTENCE_MARK_RE = re.compile(r"[。！？；，]")
 _XML_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML 1.0 does not allow
 FETCHES_AT_ONCE = 4  # sources read at the same time, and a feed's linked pages
 
@@ -290,38 +284,9 @@ _READERS: dict[str, Callable[[SourceConfig, Fetcher, _Budget], list[Item]]] = {
 # --- article pages ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WebArticle:
-    title: str
-    text: str
-    published: str
-
-
 def extract_article(fetched: Fetched) -> WebArticle:
-    """The main text of an article page (trafilatura), without navigation, credits and share links."""
-    import trafilatura
-
-    found = trafilatura.extract(
-        fetched.text,
-        url=fetched.url,
-        output_format="json",
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-    )
-    data = json.loads(found) if found else {}
-    title = str(data.get("title") or "")
-    lines = [line.strip() for line in str(data.get("text") or "").splitlines()]
-    kept = [line for line in lines if line and line != title and not _BOILERPLATE_RE.match(line) and not _is_navigation(line)]
-    if not kept:
-        raise SourceError(f"{fetched.url}: no article text on the page")
-    return WebArticle(title, "\n".join(kept), str(data.get("date") or ""))
-
-
-def _is_navigation(line: str) -> bool:
-    """A short line without sentence punctuation (a menu, a breadcrumb, a button)."""
-    return len(line) <= 20 and not _SENTENCE_MARK_RE.search(line)
+    """The article of a fetched news page: its headline and paragraphs, nothing around them."""
+    return read_web_page(fetched.text, fetched.url)
 
 
 def html_text(fragment: str) -> str:

@@ -1,0 +1,302 @@
+"""Web pages: the article a news page shows, its headline, and nothing of the page around it.
+
+The page is parsed the way a browser parses it (html5lib: a stray `</html>` before the content does
+not lose the article) and rendered into lines, one per block element, as a reader sees them. The
+body is the page's densest block of sentences (a container scored by its sentence text against its
+link lists and labels), compared with the page's own `articleBody` when it gives one; furniture at
+its head and tail (credits, sources, original titles, disclaimers, prompts) is taken off by what it
+is. The headline is the candidate (`<h1>`, `og:title`, JSON-LD, the lines above the body) that the
+`<title>` and the body agree with, so a site's name around it goes without a list of sites.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SourceError
+from .furniture import ends_story, is_furniture_line, without_trailing_prompt
+from .text import count_han
+
+_SKIPPED = {"script", "style", "noscript", "template", "svg", "iframe", "select", "button", "textarea", "head"}
+_BLOCKS = {
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+    "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul",
+}  # fmt: skip
+_LIST_BLOCKS = {"nav", "ul", "ol", "header", "footer", "aside"}  # where a run of links is a menu
+_SENTENCE_MARKS_RE = re.compile(r"[。！？；，：!?;]")
+_SENTENCE_END_RE = re.compile(r"[。！？!?][”’」』）)]?\s*$")
+_TITLE_SEPARATORS_RE = re.compile(r"\s*(?:_+|\|+|｜|--+|—+|-\s|\s-|–|·\s)\s*")
+_SPACES_RE = re.compile(r"\s+")
+LABEL_PENALTY = 3  # a short line without a sentence mark: a label, a button, a date
+STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
+TITLE_LINES_ABOVE = 30  # lines above the first sentence where the headline may stand
+
+
+@dataclass(frozen=True)
+class WebArticle:
+    """What a reader of the page is told: the headline and the article's paragraphs."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    published: str = ""  # ISO 8601, as the page gives it; empty: unknown
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass
+class Line:
+    """One rendered line of the page: the text of one block element, and how much of it is link text."""
+
+    text: str
+    han: int
+    link_han: int
+    furniture: bool  # not told: a credit, source, disclaimer, prompt or navigation line (see furniture.py)
+    ends_story: bool  # furniture that closes a story: a source, an editor, a disclaimer, a related-stories label
+
+    @property
+    def is_links(self) -> bool:
+        return self.han > 0 and self.link_han * 2 > self.han
+
+    @property
+    def is_sentence(self) -> bool:
+        return not self.is_links and self.han >= 10 and bool(_SENTENCE_END_RE.search(self.text))
+
+    @property
+    def is_headline_like(self) -> bool:
+        """Short, one clause, no full stop: a headline may end with ！ or ？, a sentence of a story rarely so short."""
+        return len(self.text) <= 50 and "。" not in self.text and "，" not in self.text
+
+    @property
+    def value(self) -> int:
+        """What the line adds to a container that holds it: sentences count, links and labels cost."""
+        if self.is_links or self.furniture:
+            return -max(self.han, LABEL_PENALTY)
+        if _SENTENCE_MARKS_RE.search(self.text) or self.han >= 30:
+            return self.han - self.link_han
+        return -LABEL_PENALTY
+
+
+def read_web_page(html: str, url: str = "") -> WebArticle:
+    """The article of one news page. SourceError when the page holds no article text."""
+    tree = parse_html(html)
+    page = _Rendered.of(tree)
+    start, end = page.body_range()
+    lede = next((n for n in range(start, end) if page.lines[n].is_sentence and not page.lines[n].is_headline_like), start)
+    body = [line.text for line in page.lines[start:end] if not line.is_links]
+    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:3]))
+    body = _trimmed(body, title)
+    stated = _trimmed(_stated_body(tree), title)
+    if count_han("".join(stated)) > count_han("".join(body)):
+        body = stated  # the page's own articleBody holds more of the story than its markup shows
+    if count_han("".join(body)) < 10:
+        raise SourceError(f"{url or 'the page'}: no article text on the page")
+    return WebArticle(title, tuple(body), _published(tree))
+
+
+def parse_html(html: str) -> Any:
+    """An lxml tree built as a browser builds it."""
+    import html5lib
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # html5lib warns about every comment lxml cannot hold as written
+        return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False).getroot()
+
+
+@dataclass
+class _Rendered:
+    """The page's lines, and for each block element the lines it holds and what they are worth."""
+
+    lines: list[Line]
+    containers: list[tuple[int, int, int]]  # (score, first line, line after the last)
+
+    @classmethod
+    def of(cls, root: Any) -> _Rendered:
+        from lxml import etree
+
+        lines: list[Line] = []
+        containers: list[tuple[int, int, int]] = []
+        parts: list[tuple[str, bool]] = []
+        links = 0
+        opened: list[tuple[int, int]] = []  # for each open block: (first line, score of the lines so far)
+
+        def flush() -> None:
+            text = without_trailing_prompt(_SPACES_RE.sub(" ", "".join(part for part, _ in parts)).strip())
+            if text:
+                han = count_han(text)
+                line = Line(text, han, sum(count_han(part) for part, in_link in parts if in_link), is_furniture_line(text), ends_story(text))
+                lines.append(line)
+                if opened:
+                    first, score = opened[-1]
+                    opened[-1] = (first, score + line.value)
+            parts.clear()
+
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            tag = element.tag if isinstance(element.tag, str) else ""
+            if event == "start":
+                if tag in _SKIPPED or not tag:
+                    walker.skip_subtree()
+                    continue
+                if tag in _BLOCKS or tag == "br":
+                    flush()
+                if tag in _BLOCKS:
+                    opened.append((len(lines), 0))
+                links += tag == "a"
+                if element.text:
+                    parts.append((element.text, links > 0))
+                continue
+            if tag and tag not in _SKIPPED:
+                links -= tag == "a"
+                if tag in _BLOCKS:
+                    flush()
+                    first, score = opened.pop()
+                    containers.append((score, first, len(lines)))
+                    if opened:
+                        outer_first, outer_score = opened[-1]
+                        opened[-1] = (outer_first, outer_score + score)
+            if element.tail:
+                parts.append((element.tail, links > 0))
+        flush()
+        return cls(lines, containers)
+
+    def body_range(self) -> tuple[int, int]:
+        """The story's lines: from the most valuable line of the best-scoring container, out to
+        each side while what is added is worth more than it costs, never past furniture (a
+        credit, a source, a disclaimer, a related-stories label: the story has ended there)."""
+        if not self.containers:
+            return 0, 0
+        _, first, last = max(self.containers, key=lambda c: (c[0], -(c[2] - c[1])))
+        core = max(range(first, last), key=lambda n: self.lines[n].value, default=first)
+        if core >= len(self.lines) or self.lines[core].value <= 0:
+            return 0, 0
+        return self._edge(core, first - 1, -1), self._edge(core, last, 1) + 1
+
+    def _edge(self, core: int, stop: int, step: int) -> int:
+        edge, balance = core, 0
+        for n in range(core + step, stop, step):
+            line = self.lines[n]
+            if line.ends_story:
+                break
+            balance += line.value
+            if balance > 0:
+                edge, balance = n, 0
+            elif balance < -STORY_GAP:
+                break
+        return edge
+
+
+def _trimmed(lines: list[str], title: str) -> list[str]:
+    """The body without the headline and furniture at its head, furniture at its tail, and a prompt
+    run onto its last sentence."""
+    kept = [line for line in lines if line.strip()]
+    while kept and (is_furniture_line(kept[0]) or _same_words(kept[0], title)):
+        kept.pop(0)
+    while kept and is_furniture_line(kept[-1]):
+        kept.pop()
+    if kept:
+        kept[-1] = without_trailing_prompt(kept[-1])
+    return [line for line in kept if line]
+
+
+def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
+    for script in tree.iter("script"):
+        if "ld+json" not in (script.get("type") or "") or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack += node
+            elif isinstance(node, dict):
+                yield node
+                stack += [value for key, value in node.items() if key == "@graph"]
+
+
+def _stated_body(tree: Any) -> list[str]:
+    for node in _json_ld(tree):
+        body = node.get("articleBody")
+        if isinstance(body, str) and count_han(body) >= 50:
+            return [line.strip() for line in body.splitlines() if line.strip()]
+    return []
+
+
+def _published(tree: Any) -> str:
+    for node in _json_ld(tree):
+        if isinstance(node.get("datePublished"), str):
+            return node["datePublished"]
+    for name in ("article:published_time", "pubdate", "publishdate", "og:release_date"):
+        for meta in tree.iter("meta"):
+            if name in (meta.get("property"), meta.get("name"), meta.get("itemprop")) and meta.get("content"):
+                return str(meta.get("content")).strip()
+    return ""
+
+
+# --- the headline ---------------------------------------------------------------------------------
+
+
+def choose_title(tree: Any, lines_above: list[Line], opening: str) -> str:
+    """The headline: the on-page candidate the `<title>` agrees with (the longest, when several do),
+    else the candidate sharing most words with the body's `opening`; the `<title>` without its
+    site name is the last resort."""
+    page_title = _SPACES_RE.sub(" ", "".join(next(tree.iter("title"), _Empty()).itertext())).strip()
+    candidates = _title_candidates(tree, lines_above)
+    shown = [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
+    broken = ["".join(shown[n : n + size]) for size in (2, 3) for n in range(len(shown) - size + 1)]  # a headline over lines
+    agreed = [c for c in candidates + broken if _agrees_with(c, page_title)]
+    if agreed:
+        return max(agreed, key=len)
+    near = [c for c in candidates if _shared_bigrams(c, opening) >= 0.5]
+    if near:
+        return max(near, key=lambda c: _shared_bigrams(c, opening) * min(count_han(c), 30))
+    return max(_TITLE_SEPARATORS_RE.split(page_title), key=count_han, default="")
+
+
+class _Empty:
+    def itertext(self) -> Iterator[str]:
+        return iter(())
+
+
+def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
+    found = [" ".join("".join(h.itertext()).split()) for h in tree.iter("h1", "h2")]
+    for meta in tree.iter("meta"):
+        if meta.get("property") in ("og:title", "twitter:title") or meta.get("name") in ("og:title", "twitter:title", "title"):
+            found.append(meta.get("content") or "")
+    found += [str(node["headline"]) for node in _json_ld(tree) if isinstance(node.get("headline"), str)]
+    found += [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
+    return [c.strip() for c in dict.fromkeys(found) if 4 <= count_han(c) and len(c) <= 120 and not is_furniture_line(c)]
+
+
+def _comparable(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text)
+
+
+def _agrees_with(candidate: str, page_title: str) -> bool:
+    """The `<title>` holds the candidate, and the candidate is most of it (a site name or channel
+    around a headline is shorter than the headline; a breadcrumb inside a title is not the headline)."""
+    short, title = _comparable(candidate), _comparable(page_title)
+    return bool(short) and short in title and len(short) * 2 >= len(title)
+
+
+def _same_words(line: str, title: str) -> bool:
+    return bool(title) and _comparable(line) == _comparable(title)
+
+
+def _shared_bigrams(candidate: str, text: str) -> float:
+    """The share of the candidate's two-character words that `text` holds."""
+    pairs = {candidate[i : i + 2] for i in range(len(candidate) - 1) if count_han(candidate[i : i + 2]) == 2}
+    if not pairs:
+        return 0.0
+    return sum(pair in text for pair in pairs) / len(pairs)
