@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.cluster_speed
 	$(BIN)/python -m benchmarks.summary_rouge
 	$(BIN)/python -m benchmarks.edge_overhead
+	$(BIN)/python -m benchmarks.web_pages
 
 # The command and configuration references, generated from the code (tests/test_house.py checks them).
 docs: $(STAMP)

@@ -5,6 +5,9 @@ or any folder with the same `gold.jsonl` and `pages/`) as its README defines: th
 over HTTP on 127.0.0.1 and each is read as one web source, exactly as `briefing daily` reads one;
 texts are compared on Han characters and digits only. trafilatura alone is scored beside it.
 
+It then reads one generated article page at about 1 MB and 10 MB, as a web source does (parse,
+body, headline, cleaning), and prints the time ratio: reading must stay linear in the page's size.
+
 Run: `.venv/bin/python -m benchmarks.web_pages [FOLDER] [--show]` (--show prints each page's misses).
 """
 
@@ -17,6 +20,7 @@ import json
 import re
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,11 +29,13 @@ from pathlib import Path
 
 from briefing.config import SourceConfig, SourceKind
 from briefing.fetch import Fetcher
-from briefing.sources import read_sources
+from briefing.sources import read_sources, to_article
+from briefing.webpage import read_web_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SET = ROOT.parent / "shared" / "data" / "web-pages"
 TARGET = 0.93  # headline, lede and ending each right on this share of pages
+SCALE_TARGET = 15.0  # ten times the page may cost at most this many times the time
 
 
 def han_and_digits(text: str) -> str:
@@ -162,6 +168,29 @@ def score(gold: list[dict], read: Callable[[str], Read]) -> Score:
     return total
 
 
+def generated_page(paragraphs: int) -> str:
+    """An article page of `paragraphs` paragraphs, with a menu, a headline and a footer around it."""
+    paragraph = "<p>记者从有关部门获悉，今年以来各地加快推进城市更新，" + "居民生活条件持续改善，" * 8 + "<br>相关工作取得积极进展。</p>\n"
+    return (
+        "<html><head><title>城市更新取得积极进展_新闻网</title></head><body><nav><a>首页</a> <a>新闻</a></nav>"
+        f"<h1>城市更新取得积极进展</h1><div class='article'>{paragraph * paragraphs}</div><footer>版权所有 新闻网</footer></body></html>"
+    )
+
+
+def seconds_to_read(html: str) -> float:
+    started = time.perf_counter()
+    page = read_web_page(html)
+    to_article(page.title, page.text, "benchmark")
+    return time.perf_counter() - started
+
+
+def scale_line() -> str:
+    small, large = generated_page(2_000), generated_page(20_000)
+    ratio = min(seconds_to_read(large) for _ in range(2)) / min(seconds_to_read(small) for _ in range(3))  # the least disturbed run
+    verdict = "linear" if ratio <= SCALE_TARGET else "NOT linear"
+    return f"reading a {len(large.encode()) / 1e6:.1f} MB page takes {ratio:.1f}x the time of a {len(small.encode()) / 1e6:.1f} MB one ({verdict}: target <= {SCALE_TARGET:.0f}x)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEVELOPMENT_SET)
@@ -180,6 +209,7 @@ def main() -> None:
     print(ours.row("briefing"))
     print(theirs.row("trafilatura alone"))
     print(f"targets (>= {TARGET:.0%} each, no noise, no dateline, no error): {'met' if ours.meets_targets() else 'NOT met'}")
+    print(scale_line())
     if args.show:
         for file, missed in ours.misses.items():
             print(f"\n{file}")

@@ -110,12 +110,19 @@ def _report_problems(problems: tuple[str, ...]) -> None:
 
 
 @app.command()
-def ingest(pages: list[Path] = PagesArgument, as_json: bool = typer.Option(False, "--json", help="Print the articles as JSON.")) -> None:
-    """Show the articles found in page files.
+def ingest(
+    inputs: list[str] = typer.Argument(
+        ..., help="Page files (UTF-8 or GBK), Markdown articles, folders of them, or article page URLs.", show_default=False
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the articles as JSON."),
+    config_path: Path | None = ConfigOption,
+) -> None:
+    """Show the articles found in page files, or on a news web page as a `kind = "web"` source reads it.
 
     Example: briefing ingest examples/newspaper-page.txt --json
+    Example: briefing ingest https://news.example.cn/2026/11/30/story.html
     """
-    ingested = pipeline.ingest_pages(pages, require_articles=True)
+    ingested = pipeline.ingest_pages(inputs, require_articles=True, config=Config.load(config_path))
     if as_json:
         _say(json.dumps([a.to_dict() for a in ingested.articles], ensure_ascii=False, indent=2))
     else:
@@ -168,16 +175,19 @@ def _pronounce(text: str, lexicon: Lexicon | None, raw: bool = False) -> list[st
 
 @app.command()
 def script(
-    pages: list[Path] = PagesArgument,
+    pages: list[Path] | None = typer.Argument(
+        None, help="Page files or folders; without them, the [[sources]] in briefing.toml.", show_default=False
+    ),
     out: Path | None = typer.Option(None, "--out", help="Folder for script.json and script.md (default: output/<date>/)."),
     date: dt.date | None = DateOption,
     config_path: Path | None = ConfigOption,
 ) -> None:
-    """Write the reviewable spoken script (script.json, script.md) for page files.
+    """Write the reviewable spoken script (script.json, script.md) for page files, or for what the
+    configured sources offer today (nothing is marked as told until `daily` tells it).
 
     Example: briefing script examples/newspaper-page.txt --out /tmp/review
     """
-    written = pipeline.write_review_script(pages, Config.load(config_path), date, out)
+    written = pipeline.write_review_script(pages or [], Config.load(config_path), date, out)
     _say(str(written.path))
     _warn(written.warnings)
     _report_problems(written.problems)

@@ -38,7 +38,7 @@ _OUTLET = r"[^\s，。、（(：:“”]{2,14}?"
 _DATELINE = (
     rf"(?:据)?(?:本报讯|(?:央视网|人民网|新华网|中新网|光明网)消息|{_AGENCY}[^\s，。（(]{{0,12}}?(?:(?P<month>[{_NUMERAL}]{{1,3}})月(?P<day>[{_NUMERAL}]{{1,3}})日)?电"
     rf"|{_OUTLET}(?P<web_month>[{_NUMERAL}]{{1,3}})月(?P<web_day>[{_NUMERAL}]{{1,3}})日(?:电|讯|消息|报道)|{_OUTLET}快?讯(?=[\s（(，,：:0-9０-９]))"
-    r"|【[^】]{0,6}[/／][^】]{1,30}】"
+    r"|【[^】]{0,6}[/／][^】]{1,30}】|【[^】]{0,12}(?:报道|记者|讯)[^】]{0,20}】"
 )
 DATELINE_START_RE = re.compile(rf"^{_DATELINE}")
 # A dateline with its date, run onto the end of a headline or subtitle line by the page's layout:
@@ -58,7 +58,7 @@ def split_run_in_dateline(line: str) -> tuple[str, str]:
 
 
 _CREDIT_RE = re.compile(r"^\s*[（(](?P<credit>[^（）()]{1,40})[）)]\s*")
-CREDIT_LABEL_RE = re.compile(r"本报|特约|实习生|见习|通讯员|记者|报道")
+CREDIT_LABEL_RE = re.compile(r"本报|特约|实习生|见习|职工|通讯员|记者|报道")
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,9 @@ CAPTION_RE = re.compile(r"^(?:图为|上图[：:]?|下图[：:]?|左图[：:]?|�
 
 
 # A caption's credit after its last sentence, without brackets: '…纸团。沙坪坝区公安分局供图 华龙网', '…周琦。视频截图'.
-_CAPTION_CREDIT_RE = re.compile(r"(?<=[。！？])\s*(?:[^\s。，！？]{0,12}供图|视频截图|截图|资料图片?|网络图片)(?:\s+[^\s。，！？]{1,8})?\s*$")
+_CAPTION_CREDIT_RE = re.compile(
+    r"(?<=[。！？])\s*(?:[^\s。，！？]{0,12}供图|视频截图|截图|资料图片?|网络图片)(?:\s+[^\s。，！？]{1,8})?\s*$"
+)
 
 
 def strip_photo_credits(line: str) -> str:

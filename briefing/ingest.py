@@ -10,32 +10,18 @@ from .credits import (
     BYLINE_LINE_RE,
     CAPTION_RE,
     DATELINE_START_RE,
-    Dateline,
     TRAILING_BYLINE_RE,
+    Dateline,
     looks_like_byline,
     read_dateline,
     split_run_in_dateline,
     strip_photo_credits,
 )
 from .errors import InputError
+from .furniture import is_page_furniture
 from .text import CJK, clean_text, has_cjk, to_chinese_punctuation, without_markup
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
-
-# Lines that belong to the page, not to any story: social-media labels, page numbers,
-# edition and editor lines. Matched against a whole stripped line.
-PAGE_FURNITURE = [
-    r"官方(微信|微博|抖音|网站|客户端|视频号)",
-    r"(扫码|扫一扫|长按)关注.{0,8}",
-    r"(微信)?公众号.{0,10}",
-    r"第?\s*[0-9０-９A-Za-z]{1,3}\s*版.{0,12}",
-    r"[A-Za-z]?\d{1,3}",
-    r"[-—–]\s*\d{1,3}\s*[-—–]",
-    r"(责任|本版)?(编辑|校对|美编|组版|版式|版面设计)[:：\s].{0,12}",
-    r"(图片新闻|广告|要闻|综合新闻|本版导读|导读)",
-    r".{0,12}\d{4}年\d{1,2}月\d{1,2}日\s*(星期|周)[一二三四五六日天].{0,12}",
-]
-_FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in PAGE_FURNITURE))
 
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
 _PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
@@ -157,6 +143,24 @@ def read_articles(path: Path, source: str = "") -> list[Article]:
     return articles
 
 
+@dataclass(frozen=True)
+class Ingested:
+    articles: tuple[Article, ...]
+    problems: tuple[str, ...]  # one message per input that could not be used
+
+
+def read_inputs(paths: list[Path]) -> Ingested:
+    """The articles of every page file and folder; a bad one is reported and the rest are still read."""
+    articles: list[Article] = []
+    files, problems = expand_inputs(paths)
+    for path in files:
+        try:
+            articles.extend(read_articles(path))
+        except InputError as exc:
+            problems.append(str(exc))
+    return Ingested(tuple(articles), tuple(problems))
+
+
 def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[str]]:
     """Replace each folder by the text and Markdown files inside it, in name order. A link inside a
     folder that leads out of it is not followed (a page folder must not publish /etc/shadow): it is
@@ -195,7 +199,7 @@ def parse_page(text: str, source: str = "") -> list[Article]:
             _add_heading(drafts, level, heading)
             if run_in:
                 drafts[-1].lines.append(run_in)
-        elif drafts and not _is_furniture(line):
+        elif drafts and not is_page_furniture(line):
             drafts[-1].lines.append(line)
     articles = (_finish(draft, source, page_date) for draft in drafts)
     return [article for article in articles if article is not None]
@@ -215,7 +219,7 @@ def _add_heading(drafts: list[_Draft], level: int, heading: str) -> None:
 
 
 def _parse_single_article(lines: list[str], source: str, page_date: str | None) -> list[Article]:
-    content = [line for line in lines if not _is_furniture(line)]
+    content = [line for line in lines if not is_page_furniture(line)]
     while content and not content[0]:
         content.pop(0)
     if not content:
@@ -227,16 +231,12 @@ def _parse_single_article(lines: list[str], source: str, page_date: str | None) 
     return [article] if article else []
 
 
-def _is_furniture(line: str) -> bool:
-    return bool(line) and _FURNITURE_RE.fullmatch(line) is not None
-
-
 def _find_page_date(lines: list[str]) -> str | None:
     for line in lines:
         if line.startswith("#"):
             return None  # only an edition line above the first story dates the page
         match = _PAGE_DATE_RE.search(line)
-        if match and _is_furniture(line):
+        if match and is_page_furniture(line):
             year, month, day = (int(part) for part in match.groups())
             return f"{year:04d}-{month:02d}-{day:02d}"
     return None
@@ -362,31 +362,39 @@ def _is_subhead(text: str, after: str | None, before: str | None) -> bool:
 
 def _rejoin_paragraphs(lines: list[str]) -> list[_Block]:
     """Blank lines separate paragraphs, unless the text before them stops mid-sentence; a subhead
-    is its own paragraph even though it has no closing punctuation."""
+    is its own paragraph even though it has no closing punctuation. Each paragraph is joined once,
+    from its pieces, so a page of many lines costs time in proportion to its size."""
     pieces: list[str] = []
-    current = ""
+    fragments: list[str] = []
     for line in lines + [""]:
         if line:
-            current = _join_fragments(current, line)
-        elif current:
-            pieces.append(current)
-            current = ""
-    blocks: list[_Block] = []
+            fragments.append(line)
+        elif fragments:
+            pieces.append(_joined(fragments))
+            fragments = []
+    paragraphs: list[tuple[list[str], bool]] = []  # (pieces of one paragraph, whether it is a subhead)
     for i, piece in enumerate(pieces):
-        previous = blocks[-1] if blocks else None
+        previous = paragraphs[-1] if paragraphs else None
         following = pieces[i + 1] if i + 1 < len(pieces) else None
-        if _is_subhead(piece, previous.text if previous else None, following) and not piece.endswith(_PARAGRAPH_END):
-            blocks.append(_Block(piece, heading=True))
-        elif previous is not None and not previous.heading and not previous.text.endswith(_PARAGRAPH_END):
-            blocks[-1] = _Block(_join_fragments(previous.text, piece))
+        if _is_subhead(piece, previous[0][-1] if previous else None, following) and not piece.endswith(_PARAGRAPH_END):
+            paragraphs.append(([piece], True))
+        elif previous is not None and not previous[1] and not previous[0][-1].endswith(_PARAGRAPH_END):
+            previous[0].append(piece)
         else:
-            blocks.append(_Block(piece))
-    return blocks
+            paragraphs.append(([piece], False))
+    return [_Block(_joined(parts), heading) for parts, heading in paragraphs]
 
 
-def _join_fragments(left: str, right: str) -> str:
-    if not left:
-        return right
-    if re.search(r"[A-Za-z0-9]$", left) and re.match(r"[A-Za-z0-9]", right):
-        return f"{left} {right}"
-    return left + right
+def _joined(fragments: list[str]) -> str:
+    """Fragments of one paragraph as one text: Chinese runs straight on, Latin words and numbers
+    broken across lines get a space between them."""
+    joined = [fragments[0]]
+    for fragment in fragments[1:]:
+        if _LATIN_END_RE.search(joined[-1]) and _LATIN_START_RE.match(fragment):
+            joined.append(" ")
+        joined.append(fragment)
+    return "".join(joined)
+
+
+_LATIN_END_RE = re.compile(r"[A-Za-z0-9]$")
+_LATIN_START_RE = re.compile(r"[A-Za-z0-9]")

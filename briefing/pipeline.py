@@ -7,29 +7,23 @@ is made in `build`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .build import (
-    Episode,
-    finished_episode,
-    inputs_fingerprint,
-    load_mastering,
-    make_episode,
-    read_voices,
-    synthesis_places,
-)
+from .build import Episode, finished_episode, inputs_fingerprint, load_mastering, make_episode, read_voices, synthesis_places
 from .build import with_voice_choices as with_voice_choices  # for library callers too
 from .choose import record_told
 from .config import Config
 from .dedup import TOLD_SIDECAR, sidecar_bytes
 from .episode import AUDIO_FILE, Manifest
 from .errors import BriefingError, ConfigError, InputError, UsageError
+from .fetch import Fetcher
 from .files import output_lock, remove_stale_staging
-from .ingest import Article, expand_inputs, read_articles
+from .ingest import Ingested, read_inputs
 from .plan import load_lexicon, plan_script
 from .publish import publish
 from .retention import old_episode_folders, remove_folders
@@ -40,12 +34,6 @@ from .voices import VoiceChains
 if TYPE_CHECKING:
     from .choose import Gathered
     from .synthesize import ProgressCallback
-
-
-@dataclass(frozen=True)
-class Ingested:
-    articles: tuple[Article, ...]
-    problems: tuple[str, ...]  # one message per input that could not be used
 
 
 @dataclass(frozen=True)
@@ -72,19 +60,25 @@ def today(config: Config) -> dt.date:
     return dt.datetime.now(ZoneInfo(config.wording.timezone)).date()
 
 
-def ingest_pages(paths: list[Path], require_articles: bool = False) -> Ingested:
-    """Read every input; a bad one is reported and the rest are still used. With
+def ingest_pages(inputs: Sequence[Path | str], require_articles: bool = False, config: Config | None = None) -> Ingested:
+    """Read every page file, folder and article page URL (fetched as a `kind = "web"` source is,
+    through `config`'s HTTP cache); a bad one is reported and the rest are still used. With
     `require_articles`, no article at all is an InputError listing every problem."""
-    articles: list[Article] = []
-    files, problems = expand_inputs(paths)
-    for path in files:
-        try:
-            articles.extend(read_articles(path))
-        except InputError as exc:
-            problems.append(str(exc))
-    if require_articles and not articles:
-        raise InputError("\n".join(problems) or "no article in the inputs")
-    return Ingested(tuple(articles), tuple(problems))
+    from .sources import is_url, read_article_pages
+
+    urls = [str(i) for i in inputs if is_url(str(i))]
+    ingested = read_inputs([Path(i) for i in inputs if not is_url(str(i))])
+    if urls:
+        with _fetcher(config or Config()) as fetcher:
+            articles, problems = read_article_pages(urls, fetcher)
+        ingested = Ingested(ingested.articles + articles, ingested.problems + problems)
+    if require_articles and not ingested.articles:
+        raise InputError("\n".join(ingested.problems) or "no article in the inputs")
+    return ingested
+
+
+def _fetcher(config: Config) -> Fetcher:
+    return Fetcher(config.paths.cache_path / "http", max_cache_bytes=config.retention.http_cache_max_mb * 1_000_000)
 
 
 def daily(
@@ -118,7 +112,9 @@ def _daily(
     run.date = day.isoformat()
     with output_lock(out_root):  # from the start: gathering brings the history of told stories up to date
         with run.stage("gather"):
-            ingested, gathered = _day_articles(pages, config, day, out_root, run)
+            ingested, gathered = _day_articles(pages, config, day, out_root, for_run=True)
+            if gathered is not None:
+                run.sources = [SourceOutcome(*outcome) for outcome in gathered.outcomes([s.name for s in config.sources])]
         voices = read_voices(config)
         fingerprint = inputs_fingerprint(ingested.articles, config, voices, day)
         remove_stale_staging(out_root)
@@ -155,14 +151,13 @@ def _log_result(run: Run, result: DailyResult) -> None:
         run.stories, run.seconds_of_audio = len(result.reused.stories), result.reused.duration
 
 
-def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Path, run: Run) -> tuple[Ingested, Gathered | None]:
+def _day_articles(pages: list[Path], config: Config, day: dt.date, out_root: Path, for_run: bool) -> tuple[Ingested, Gathered | None]:
     """The day's articles: from `pages` when given, else the new stories of the configured sources."""
     if pages:
-        return ingest_pages(pages, require_articles=True), None
+        return ingest_pages(pages, require_articles=True, config=config), None
     if not config.sources:
         raise UsageError("no pages given and no [[sources]] in briefing.toml: pass page files, or configure sources (see the README)")
-    gathered = gather(config, day, out_root, for_run=True)
-    run.sources = [SourceOutcome(name, ok, detail) for name, ok, detail in gathered.outcomes([s.name for s in config.sources])]
+    gathered = gather(config, day, out_root, for_run)
     if not gathered.articles:
         from .choose import Status
 
@@ -179,11 +174,10 @@ def gather(config: Config, date: dt.date, out_root: Path | None = None, for_run:
 
     from .choose import Gathered, choose
     from .dedup import TOLD_FILE, ToldStories
-    from .fetch import Fetcher
     from .sources import read_sources
 
     out_root = out_root or config.paths.output_path
-    with Fetcher(config.paths.cache_path / "http", max_cache_bytes=config.retention.http_cache_max_mb * 1_000_000) as fetcher:
+    with _fetcher(config) as fetcher:
         results = read_sources(config.sources, fetcher)
     told, warnings = None, list[str]()
     try:
@@ -220,13 +214,17 @@ def episode_from_script(
     return episode
 
 
-def write_review_script(pages: list[Path], config: Config, date: dt.date | None = None, folder: Path | None = None) -> ReviewScript:
-    """script.json and script.md for page files, to review and edit before `episode_from_script`."""
-    ingested = ingest_pages(pages, require_articles=True)
+def write_review_script(
+    pages: list[Path], config: Config, date: dt.date | None = None, folder: Path | None = None, out_root: Path | None = None
+) -> ReviewScript:
+    """script.json and script.md for page files, or without them for what the sources offer today (as
+    `daily` would take it, nothing marked as told), to review and edit before `episode_from_script`."""
     day = date or today(config)
+    out_root = out_root or config.paths.output_path
+    ingested, gathered = _day_articles(pages, config, day, out_root, for_run=False)
     planned = plan_script(ingested.articles, config, day)
-    path = write_script(planned.script, folder or config.paths.output_path / day.isoformat())
-    return ReviewScript(path, ingested.problems, planned.warnings)
+    path = write_script(planned.script, folder or out_root / day.isoformat())
+    return ReviewScript(path, ingested.problems, (gathered.warnings if gathered else ()) + planned.warnings)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,21 @@ def read_sources(sources: tuple[SourceConfig, ...], fetcher: Fetcher) -> list[So
         return list(pool.map(lambda source: _read_source(source, fetcher), sources))
 
 
+def is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def read_article_pages(urls: list[str], fetcher: Fetcher) -> tuple[tuple[Article, ...], tuple[str, ...]]:
+    """Article pages read as `kind = "web"` sources read them (`briefing ingest URL`): the articles,
+    and a problem for each page that could not be read."""
+    articles: list[Article] = []
+    problems: list[str] = []
+    for result in read_sources(tuple(SourceConfig(url=url, kind=SourceKind.WEB) for url in urls), fetcher):
+        problems += [result.error] if result.error else [item.error for item in result.items if item.error]
+        articles += [item.article for item in result.items if not item.error]
+    return tuple(articles), tuple(problems)
+
+
 def _read_source(source: SourceConfig, fetcher: Fetcher) -> SourceResult:
     budget = _Budget(source, time.monotonic() + source.budget_seconds)
     try:
@@ -290,7 +305,7 @@ def extract_article(fetched: Fetched) -> WebArticle:
 
 
 def html_text(fragment: str) -> str:
-    """The text of an HTML fragment (a feed item's content), one paragraph a line."""
+    """The text of an HTML fragment (a feed item's content), paragraphs apart by a blank line."""
     if "<" not in fragment:
         return fragment.strip()
     from lxml import html
@@ -301,4 +316,4 @@ def html_text(fragment: str) -> str:
         return re.sub(r"<[^>]+>", "", fragment).strip()
     for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3"):
         block.tail = "\n" + (block.tail or "")
-    return "\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())
+    return "\n\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())

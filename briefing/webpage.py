@@ -11,11 +11,13 @@ is. The headline is the candidate (`<h1>`, `og:title`, JSON-LD, the lines above 
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SourceError
@@ -34,9 +36,11 @@ _SENTENCE_MARKS_RE = re.compile(r"[。！？；，：!?;]")
 _SENTENCE_END_RE = re.compile(r"[。！？!?][”’」』）)]?\s*$")
 _TITLE_SEPARATORS_RE = re.compile(r"\s*(?:_+|\|+|｜|--+|—+|-\s|\s-|–|·\s)\s*")
 _SPACES_RE = re.compile(r"\s+")
+_SITE_OWNER_RE = re.compile(r"版权|copyright|©|主办|ICP|备案", re.IGNORECASE)
 LABEL_PENALTY = 3  # a short line without a sentence mark: a label, a button, a date
 STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
-TITLE_LINES_ABOVE = 30  # lines above the first sentence where the headline may stand
+TITLE_LINES_ABOVE = 30
+MIN_ARTICLE_HAN = 10  # less than this is no article  # lines above the first sentence where the headline may stand
 
 
 @dataclass(frozen=True)
@@ -87,86 +91,107 @@ class Line:
 
 def read_web_page(html: str, url: str = "") -> WebArticle:
     """The article of one news page. SourceError when the page holds no article text."""
-    tree = parse_html(html)
-    page = _Rendered.of(tree)
+    with _collector_paused():
+        tree = parse_html(html)
+        page = _Rendered.of(tree)
     start, end = page.body_range()
     lede = next((n for n in range(start, end) if page.lines[n].is_sentence and not page.lines[n].is_headline_like), start)
-    body = [line.text for line in page.lines[start:end] if not line.is_links]
-    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:3]))
+    body = [line.text for line in page.lines[start:end] if not line.is_links and not line.furniture]
+    site_lines = [line.text for line in page.lines if line.furniture and _SITE_OWNER_RE.search(line.text)]
+    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:3]), site_lines)
     body = _trimmed(body, title)
     stated = _trimmed(_stated_body(tree), title)
     if count_han("".join(stated)) > count_han("".join(body)):
         body = stated  # the page's own articleBody holds more of the story than its markup shows
-    if count_han("".join(body)) < 10:
+    if count_han("".join(body)) < MIN_ARTICLE_HAN:
+        body = _trimmed(_trafilatura_body(html), title)  # an article in markup the scorer does not see as a block
+    if count_han("".join(body)) < MIN_ARTICLE_HAN:
         raise SourceError(f"{url or 'the page'}: no article text on the page")
     return WebArticle(title, tuple(body), _published(tree))
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building a big page's tree makes millions of objects; each full collection on the way would
+    walk all of them again, which makes a 10 MB page cost far more than ten 1 MB ones."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_html(html: str) -> Any:
-    """An lxml tree built as a browser builds it."""
+    """The page as a browser builds it (html5lib), as an ElementTree element. html5lib's lxml
+    builder counts an element's children on every text it adds, which is quadratic on long pages."""
     import html5lib
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # html5lib warns about every comment lxml cannot hold as written
-        return html5lib.parse(html, treebuilder="lxml", namespaceHTMLElements=False).getroot()
+        warnings.simplefilter("ignore")
+        return html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
 
 
 @dataclass
 class _Rendered:
     """The page's lines, and for each block element the lines it holds and what they are worth."""
 
-    lines: list[Line]
-    containers: list[tuple[int, int, int]]  # (score, first line, line after the last)
+    lines: list[Line] = field(default_factory=list)
+    containers: list[tuple[int, int, int]] = field(default_factory=list)  # (score, first line, line after the last)
+    _parts: list[tuple[str, bool]] = field(default_factory=list)  # the line being rendered: (text, inside a link)
+    _opened: list[tuple[int, int]] = field(default_factory=list)  # each open block: (first line, score so far)
+    _links: int = 0
 
     @classmethod
     def of(cls, root: Any) -> _Rendered:
-        from lxml import etree
-
-        lines: list[Line] = []
-        containers: list[tuple[int, int, int]] = []
-        parts: list[tuple[str, bool]] = []
-        links = 0
-        opened: list[tuple[int, int]] = []  # for each open block: (first line, score of the lines so far)
-
-        def flush() -> None:
-            text = without_trailing_prompt(_SPACES_RE.sub(" ", "".join(part for part, _ in parts)).strip())
-            if text:
-                han = count_han(text)
-                line = Line(text, han, sum(count_han(part) for part, in_link in parts if in_link), is_furniture_line(text), ends_story(text))
-                lines.append(line)
-                if opened:
-                    first, score = opened[-1]
-                    opened[-1] = (first, score + line.value)
-            parts.clear()
-
-        walker = etree.iterwalk(root, events=("start", "end"))
-        for event, element in walker:
+        page = cls()
+        stack: list[tuple[Any, bool]] = [(root, False)]  # a loop, not recursion: pages nest deeply
+        while stack:
+            element, closing = stack.pop()
             tag = element.tag if isinstance(element.tag, str) else ""
-            if event == "start":
-                if tag in _SKIPPED or not tag:
-                    walker.skip_subtree()
-                    continue
-                if tag in _BLOCKS or tag == "br":
-                    flush()
-                if tag in _BLOCKS:
-                    opened.append((len(lines), 0))
-                links += tag == "a"
-                if element.text:
-                    parts.append((element.text, links > 0))
+            if closing:
+                page._close(tag)
+            elif tag and tag not in _SKIPPED:
+                page._open(tag, element.text)
+                stack.append((element, True))
+                stack.extend((child, False) for child in reversed(element))
                 continue
-            if tag and tag not in _SKIPPED:
-                links -= tag == "a"
-                if tag in _BLOCKS:
-                    flush()
-                    first, score = opened.pop()
-                    containers.append((score, first, len(lines)))
-                    if opened:
-                        outer_first, outer_score = opened[-1]
-                        opened[-1] = (outer_first, outer_score + score)
             if element.tail:
-                parts.append((element.tail, links > 0))
-        flush()
-        return cls(lines, containers)
+                page._parts.append((element.tail, page._links > 0))
+        page._flush()
+        return page
+
+    def _open(self, tag: str, text: str | None) -> None:
+        if tag in _BLOCKS or tag == "br":
+            self._flush()
+        if tag in _BLOCKS:
+            self._opened.append((len(self.lines), 0))
+        self._links += tag == "a"
+        if text:
+            self._parts.append((text, self._links > 0))
+
+    def _close(self, tag: str) -> None:
+        self._links -= tag == "a"
+        if tag in _BLOCKS:
+            self._flush()
+            first, score = self._opened.pop()
+            self.containers.append((score, first, len(self.lines)))
+            self._add_to_open_block(score)
+
+    def _flush(self) -> None:
+        text = without_trailing_prompt(_SPACES_RE.sub(" ", "".join(part for part, _ in self._parts)).strip())
+        link_han = sum(count_han(part) for part, in_link in self._parts if in_link)
+        self._parts.clear()
+        if text:
+            line = Line(text, count_han(text), link_han, is_furniture_line(text), ends_story(text))
+            self.lines.append(line)
+            self._add_to_open_block(line.value)
+
+    def _add_to_open_block(self, value: int) -> None:
+        if self._opened:
+            first, score = self._opened[-1]
+            self._opened[-1] = (first, score + value)
 
     def body_range(self) -> tuple[int, int]:
         """The story's lines: from the most valuable line of the best-scoring container, out to
@@ -205,6 +230,16 @@ def _trimmed(lines: list[str], title: str) -> list[str]:
     if kept:
         kept[-1] = without_trailing_prompt(kept[-1])
     return [line for line in kept if line]
+
+
+def _elements(tree: Any, *tags: str) -> Iterator[Any]:
+    return (element for element in tree.iter() if element.tag in tags)
+
+
+def _trafilatura_body(html: str) -> list[str]:
+    import trafilatura
+
+    return (trafilatura.extract(html, include_comments=False, include_tables=False) or "").splitlines()
 
 
 def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
@@ -247,14 +282,16 @@ def _published(tree: Any) -> str:
 # --- the headline ---------------------------------------------------------------------------------
 
 
-def choose_title(tree: Any, lines_above: list[Line], opening: str) -> str:
+def choose_title(tree: Any, lines_above: list[Line], opening: str, site_lines: list[str]) -> str:
     """The headline: the on-page candidate the `<title>` agrees with (the longest, when several do),
     else the candidate sharing most words with the body's `opening`; the `<title>` without its
-    site name is the last resort."""
+    site name is the last resort. A candidate the site's owner line repeats ('版权所有 某某学会')
+    is the site's name, not a headline."""
     page_title = _SPACES_RE.sub(" ", "".join(next(tree.iter("title"), _Empty()).itertext())).strip()
-    candidates = _title_candidates(tree, lines_above)
     shown = [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
     broken = ["".join(shown[n : n + size]) for size in (2, 3) for n in range(len(shown) - size + 1)]  # a headline over lines
+    owners = [_comparable(line) for line in site_lines]
+    candidates = [c for c in _title_candidates(tree, lines_above) if not any(_comparable(c) in owner for owner in owners)]
     agreed = [c for c in candidates + broken if _agrees_with(c, page_title)]
     if agreed:
         return max(agreed, key=len)
@@ -270,7 +307,7 @@ class _Empty:
 
 
 def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
-    found = [" ".join("".join(h.itertext()).split()) for h in tree.iter("h1", "h2")]
+    found = [" ".join("".join(h.itertext()).split()) for h in _elements(tree, "h1", "h2")]
     for meta in tree.iter("meta"):
         if meta.get("property") in ("og:title", "twitter:title") or meta.get("name") in ("og:title", "twitter:title", "title"):
             found.append(meta.get("content") or "")
