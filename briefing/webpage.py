@@ -38,6 +38,7 @@ _TITLE_SEPARATORS_RE = re.compile(r"\s*(?:_+|\|+|｜|--+|—+|-\s|\s-|–|·\s)\
 _SPACES_RE = re.compile(r"\s+")
 _SITE_OWNER_RE = re.compile(r"版权|copyright|©|主办|ICP|备案", re.IGNORECASE)
 LABEL_PENALTY = 3  # a short line without a sentence mark: a label, a button, a date
+HEADLINES_TRIED = 5  # lines that look like the headline (a sticky header may repeat it)
 STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
 TITLE_LINES_ABOVE = 30
 MIN_ARTICLE_HAN = 10  # less than this is no article  # lines above the first sentence where the headline may stand
@@ -94,11 +95,11 @@ def read_web_page(html: str, url: str = "") -> WebArticle:
     with _collector_paused():
         tree = parse_html(html)
         page = _Rendered.of(tree)
-    start, end = page.body_range()
+    owners = _site_owner_lines(page.lines)
+    start, end = page.body_range(_headline_lines(tree, page.lines, owners))
     lede = next((n for n in range(start, end) if page.lines[n].is_sentence and not page.lines[n].is_headline_like), start)
     body = [line.text for line in page.lines[start:end] if not line.is_links and not line.furniture]
-    site_lines = [line.text for line in page.lines if line.furniture and _SITE_OWNER_RE.search(line.text)]
-    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:3]), site_lines)
+    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:3]), owners)
     body = _trimmed(body, title)
     stated = _trimmed(_stated_body(tree), title)
     if count_han("".join(stated)) > count_han("".join(body)):
@@ -193,17 +194,38 @@ class _Rendered:
             first, score = self._opened[-1]
             self._opened[-1] = (first, score + value)
 
-    def body_range(self) -> tuple[int, int]:
-        """The story's lines: from the most valuable line of the best-scoring container, out to
-        each side while what is added is worth more than it costs, never past furniture (a
-        credit, a source, a disclaimer, a related-stories label: the story has ended there)."""
-        if not self.containers:
-            return 0, 0
-        _, first, last = max(self.containers, key=lambda c: (c[0], -(c[2] - c[1])))
+    def body_range(self, headlines: list[int]) -> tuple[int, int]:
+        """The story's lines: from its most valuable line out to each side while what is added is
+        worth more than it costs, never past furniture that closes a story (a credit, a source, a
+        disclaimer, a related-stories label). Where to look: under the page's headline when it
+        shows one (`headlines`, the lines the <title> or <h1> agree with), up to the first line
+        that closes a story, so a long comment thread below a short story is never taken for it;
+        else the best-scoring block element."""
+        first, last = self._under_headline(headlines) or self._best_container()
         core = max(range(first, last), key=lambda n: self.lines[n].value, default=first)
         if core >= len(self.lines) or self.lines[core].value <= 0:
             return 0, 0
         return self._edge(core, first - 1, -1), self._edge(core, last, 1) + 1
+
+    def _best_container(self) -> tuple[int, int]:
+        _, first, last = max(self.containers, key=lambda c: (c[0], -(c[2] - c[1])), default=(0, 0, 0))
+        return first, last
+
+    def _under_headline(self, headlines: list[int]) -> tuple[int, int] | None:
+        regions = [(h + 1, self._story_end(h + 1)) for h in headlines[:HEADLINES_TRIED]]
+        worth = [(sum(line.value for line in self.lines[first:last]), first, last) for first, last in regions]
+        value, first, last = max(worth, default=(0, 0, 0))
+        return (first, last) if value > 0 else None
+
+    def _story_end(self, start: int) -> int:
+        """The first line after `start` that closes a story, once some text has been told."""
+        told = False
+        for n in range(start, len(self.lines)):
+            line = self.lines[n]
+            if told and line.ends_story:
+                return n
+            told = told or line.value > 0
+        return len(self.lines)
 
     def _edge(self, core: int, stop: int, step: int) -> int:
         edge, balance = core, 0
@@ -282,16 +304,14 @@ def _published(tree: Any) -> str:
 # --- the headline ---------------------------------------------------------------------------------
 
 
-def choose_title(tree: Any, lines_above: list[Line], opening: str, site_lines: list[str]) -> str:
+def choose_title(tree: Any, lines_above: list[Line], opening: str, owners: list[str]) -> str:
     """The headline: the on-page candidate the `<title>` agrees with (the longest, when several do),
     else the candidate sharing most words with the body's `opening`; the `<title>` without its
-    site name is the last resort. A candidate the site's owner line repeats ('版权所有 某某学会')
-    is the site's name, not a headline."""
-    page_title = _SPACES_RE.sub(" ", "".join(next(tree.iter("title"), _Empty()).itertext())).strip()
+    site name is the last resort. Never the site's own name (`owners`: see _site_owner_lines)."""
+    page_title = _page_title(tree)
     shown = [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
     broken = ["".join(shown[n : n + size]) for size in (2, 3) for n in range(len(shown) - size + 1)]  # a headline over lines
-    owners = [_comparable(line) for line in site_lines]
-    candidates = [c for c in _title_candidates(tree, lines_above) if not any(_comparable(c) in owner for owner in owners)]
+    candidates = [c for c in _title_candidates(tree, lines_above) if not _names_the_site(c, owners)]
     agreed = [c for c in candidates + broken if _agrees_with(c, page_title)]
     if agreed:
         return max(agreed, key=len)
@@ -304,6 +324,35 @@ def choose_title(tree: Any, lines_above: list[Line], opening: str, site_lines: l
 class _Empty:
     def itertext(self) -> Iterator[str]:
         return iter(())
+
+
+def _headline_lines(tree: Any, lines: list[Line], owners: list[str]) -> list[int]:
+    """The lines that show the page's headline: ones the <title> agrees with, or an <h1>'s text;
+    never the site's own name."""
+    page_title = _page_title(tree)
+    marked = {_comparable(" ".join("".join(h.itertext()).split())) for h in _elements(tree, "h1")} - {""}
+    return [
+        n
+        for n, line in enumerate(lines)
+        if line.is_headline_like
+        and not line.is_links
+        and (_agrees_with(line.text, page_title) or _comparable(line.text) in marked)
+        and not _names_the_site(line.text, owners)
+    ]
+
+
+def _site_owner_lines(lines: list[Line]) -> list[str]:
+    """The page's copyright or publisher lines, for comparison (`_comparable`)."""
+    return [_comparable(line.text) for line in lines if line.furniture and _SITE_OWNER_RE.search(line.text)]
+
+
+def _names_the_site(candidate: str, owners: list[str]) -> bool:
+    """A candidate the site's owner line repeats ('版权所有 某某学会') is the site's name, not a headline."""
+    return any(_comparable(candidate) in owner for owner in owners)
+
+
+def _page_title(tree: Any) -> str:
+    return _SPACES_RE.sub(" ", "".join(next(tree.iter("title"), _Empty()).itertext())).strip()
 
 
 def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
