@@ -40,19 +40,19 @@ def is_page_furniture(line: str) -> bool:
 _ENDS_STORY = re.compile(
     r"原标题[:：]|免责声明|版权所有|版权归|未经(?:本站|本网)?(?:书面)?(?:授权|许可)|不得转载|禁止转载|转载请|请勿转载|"
     r"本文仅代表作者|不构成(?:任何)?投资建议|仅供参考，不构成|all rights reserved|copyright|©|正文(?:已)?结束|^\s*[（(]\s*完\s*[）)]\s*$|"
-    r"^\s*(?:本文|本稿)(?:来源|来自|转载自|系|为|经)|^\s*[【\[]?(?:特别)?声明[】\]]?[:：]|网友评论仅供",
+    r"^\s*(?:本文|本稿)(?:来源|来自|转载自|系|为|经)|^\s*[【\[]?(?:特别)?声明[】\]]?[:：]|网友评论仅供|^[-—–\s]*END[-—–\s]*$",
     re.IGNORECASE,
 )
 # Lines set into a story that are not told: photo credits and a video player's messages.
 _SET_IN = re.compile(
-    r"^\s*[（(【\[]?\s*(?:图片来源|图源|图片|视频来源|资料图|图|(?:数据|资料|图表)来源)\s*[:：]|(?:摄|供图)\s*[）)】\]]?\s*$|"
-    r"播放此视频|无法播放|即将播放|观看完整版|广告剩余|关闭广告|拦截插件"
+    r"^\s*[（(【\[]?\s*(?:图片来源|图源|图片|视频来源|资料图|图|(?:数据|资料|图表)来源)\s*[:：|｜/]|(?:摄|供图)\s*[）)】\]]?\s*$|"
+    r"播放此视频|无法播放|即将播放|观看完整版|广告剩余|关闭广告|拦截插件|视频加载中|请刷新试试"
 )
 # Prompts to do something other than listen: follow, scan, download, go back, read more.
 _PROMPT = (
     r"点击(?:菜单|上方|下方|右上角|右下角|蓝字|关注|阅读原文|这里|查看|进入|看)|扫(?:描|一扫)?.{0,8}二维码|长按.{0,8}(?:二维码|识别|关注)|"
     r"关注.{0,10}(?:公众号|微信号|微博|抖音号|头条号|视频号)|下载.{0,10}(?:客户端|APP|App|app)|打开.{0,8}(?:客户端|APP|App)|"
-    r"返回.{0,12}首页|阅读原文|查看原文|更多精彩|欢迎(?:关注|分享|转发)|分享到|分享让|收藏本文|[>》]{2}\s*$|[（(]完[）)]\s*$|尽在.{0,10}(?:APP|App|客户端)|"
+    r"点个?在看|分享、点赞|返回.{0,12}首页|阅读原文|查看原文|更多精彩|欢迎(?:关注|分享|转发)|分享到|分享让|收藏本文|[>》]{2}\s*$|[（(]完[）)]\s*$|尽在.{0,10}(?:APP|App|客户端)|"
     r"微信扫一扫|预览时标签不可点|滑动看下一个|轻点两下|报料[:：]"
 )
 _PROMPT_RE = re.compile(_PROMPT)
@@ -72,6 +72,8 @@ _DATE_STAMP_RE = re.compile(r"^\d{4}\s*[-年/.]\s*\d{1,2}\s*[-月/.]\s*\d{1,2}\s
 _BRACKETED_RE = re.compile(r"^\s*[（(【\[](?P<inside>[^（）()【】\[\]]{1,60})[）)】\]]\s*$")
 _BRACKET_CREDIT_RE = re.compile(r"记者|实习生|通讯员|编辑|责编|来源|贡献|综合|整理|报道|编译|作者")
 _TRAILING_PROMPT_RE = re.compile(rf"(?<=[{_SENTENCE_END}”’」』）)])\s*(?:{_PROMPT}).{{0,24}}$")
+_LEADING_MARKS_RE = re.compile(r"^[\W_]+")  # arrows, stars and emoji before a prompt
+PROMPT_LINE_MAX = 40
 CREDIT_LINE_MAX = 80  # longer lines with a credit label are sentences that mention one
 
 
@@ -83,6 +85,8 @@ def is_furniture_line(line: str) -> bool:
         return False
     if ends_story(text) or _SET_IN.search(text):
         return True
+    if _PROMPT_RE.match(_LEADING_MARKS_RE.sub("", text)) and len(text) <= PROMPT_LINE_MAX:
+        return True  # '点击上方蓝字关注我们！': a prompt, even with a sentence's ending
     if text.endswith(tuple(_SENTENCE_END)):
         return False
     return (_PROMPT_RE.search(text) is not None or _DATE_STAMP_RE.match(text) is not None) and len(text) <= CREDIT_LINE_MAX

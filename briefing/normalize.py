@@ -279,6 +279,8 @@ def _apply_news_rules(text: str) -> str:
     # label (编号, 卡号, 订单号…), a 400 or 800 service line, or more digits than an amount is written with.
     text = re.sub(r"(?<=编号|账号|卡号|单号|工号|学号|证号|批号|编码|代码|邮编)\s*[：:]?\s*(\d{3,})", lambda m: read_code(m.group(1)), text)
     text = re.sub(r"(?<!\d)([48]00\d{7})(?!\d)", lambda m: read_code(m.group(1)), text)
+    # A stock code: six digits in brackets after a company's name, with or without its market (600519.SH).
+    text = re.sub(r"(?<=[\u4e00-\u9fa5][（(])(\d{6})(?:\.(?:SH|SZ|BJ|HK))?(?=[）)](?![元万亿]))", lambda m: read_code(m.group(1)), text)
     text = re.sub(r"(?<![\d.])(\d{13,})(?![\d.])", lambda m: read_code(m.group(1)), text)
     # Percentage and per-mille ranges: '3%-5%' -> '3%到5%'
     text = re.sub(rf"({_NUMBER})%?{_RANGE_LINK}({_NUMBER})([%‰])", r"\1\3到\2\3", text)

@@ -203,6 +203,8 @@ def test_lists_scores_and_years_before_the_common_era(written: str, said: str):
         ("订单号：20261126001", "订单号二零二六幺幺二六零零幺"),
         ("客服4008123456", "客服四零零八幺二三四五六"),  # a 400 service line
         ("卡号6222021234567890", "卡号六二二二零二幺二三四五六七八九零"),  # was half digits, half amount
+        ("江城建工（600001）承建", "江城建工、六零零零零幺承建"),  # a stock code, not 六十万零一
+        ("贵州茅台(600519.SH)收涨", "贵州茅台、六零零五幺九收涨"),
     ],
 )
 def test_a_long_number_is_an_amount_unless_its_context_makes_it_a_code(written: str, said: str):
