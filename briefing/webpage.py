@@ -1,22 +1,22 @@
 """Web pages: the article a news page shows, its headline, and nothing of the page around it.
 
 The page is parsed the way a browser parses it (html5lib: a stray `</html>` before the content does
-not lose the article) and rendered into lines, one per block element, as a reader sees them. The
-body is the page's densest block of sentences (a container scored by its sentence text against its
-link lists and labels), compared with the page's own `articleBody` when it gives one; furniture at
-its head and tail (credits, sources, original titles, disclaimers, prompts) is taken off by what it
-is. The headline is the candidate (`<h1>`, `og:title`, JSON-LD, the lines above the body) that the
-`<title>` and the body agree with, so a site's name around it goes without a list of sites.
+not lose the article) and rendered into lines, one per block element, as a reader sees them. Each
+line has a value: its sentence text, less its links and labels. The story is looked for under the
+headline the page shows, up to the first line that closes a story (else in the best-scoring block
+element), and grows from its richest line while what it adds is worth more than it costs. The
+page's own JSON-LD `articleBody` is taken when it holds more; furniture (credits, sources, original
+titles, disclaimers, prompts) goes by what it is. The headline is the candidate (`<h1>`,
+`og:title`, JSON-LD, the lines above the body) that the `<title>` and the body agree with, so a
+site's name around it goes without a list of sites.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,6 @@ _BLOCKS = {
     "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th",
     "thead", "tr", "ul",
 }  # fmt: skip
-_LIST_BLOCKS = {"nav", "ul", "ol", "header", "footer", "aside"}  # where a run of links is a menu
 _SENTENCE_MARKS_RE = re.compile(r"[。！？；，：!?;]")
 _SENTENCE_END_RE = re.compile(r"[。！？!?][”’」』）)]?\s*$")
 _TITLE_SEPARATORS_RE = re.compile(r"\s*(?:_+|\|+|｜|--+|—+|-\s|\s-|–|·\s)\s*")
@@ -40,8 +39,8 @@ _SITE_OWNER_RE = re.compile(r"版权|copyright|©|主办|ICP|备案", re.IGNOREC
 LABEL_PENALTY = 3  # a short line without a sentence mark: a label, a button, a date
 HEADLINES_TRIED = 5  # lines that look like the headline (a sticky header may repeat it)
 STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
-TITLE_LINES_ABOVE = 30
-MIN_ARTICLE_HAN = 10  # less than this is no article  # lines above the first sentence where the headline may stand
+TITLE_LINES_ABOVE = 30  # lines above the first sentence where the headline may stand
+MIN_ARTICLE_HAN = 10  # less than this is no article
 
 
 @dataclass(frozen=True)
@@ -92,9 +91,8 @@ class Line:
 
 def read_web_page(html: str, url: str = "") -> WebArticle:
     """The article of one news page. SourceError when the page holds no article text."""
-    with _collector_paused():
-        tree = parse_html(html)
-        page = _Rendered.of(tree)
+    tree = parse_html(html)
+    page = _Rendered.of(tree)
     owners = _site_owner_lines(page.lines)
     start, end = page.body_range(_headline_lines(tree, page.lines, owners))
     lede = next((n for n in range(start, end) if page.lines[n].is_sentence and not page.lines[n].is_headline_like), start)
@@ -109,19 +107,6 @@ def read_web_page(html: str, url: str = "") -> WebArticle:
     if count_han("".join(body)) < MIN_ARTICLE_HAN:
         raise SourceError(f"{url or 'the page'}: no article text on the page")
     return WebArticle(title, tuple(body), _published(tree))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Building a big page's tree makes millions of objects; each full collection on the way would
-    walk all of them again, which makes a 10 MB page cost far more than ten 1 MB ones."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse_html(html: str) -> Any:
@@ -321,11 +306,6 @@ def choose_title(tree: Any, lines_above: list[Line], opening: str, owners: list[
     return max(_TITLE_SEPARATORS_RE.split(page_title), key=count_han, default="")
 
 
-class _Empty:
-    def itertext(self) -> Iterator[str]:
-        return iter(())
-
-
 def _headline_lines(tree: Any, lines: list[Line], owners: list[str]) -> list[int]:
     """The lines that show the page's headline: ones the <title> agrees with, or an <h1>'s text;
     never the site's own name."""
@@ -352,7 +332,8 @@ def _names_the_site(candidate: str, owners: list[str]) -> bool:
 
 
 def _page_title(tree: Any) -> str:
-    return _SPACES_RE.sub(" ", "".join(next(tree.iter("title"), _Empty()).itertext())).strip()
+    title = tree.find(".//title")
+    return "" if title is None else _SPACES_RE.sub(" ", "".join(title.itertext())).strip()
 
 
 def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
