@@ -91,6 +91,22 @@ def read_dateline(paragraph: str) -> Dateline | None:
     return Dateline(rest.lstrip("：:，, 　"), reporters, date)
 
 
+DATELINE_SEARCH = 3  # paragraphs a dateline may stand in: a caption or an inner headline may come first
+SET_ABOVE_MAX = 60  # characters of such a caption or inner headline
+
+
+def find_dateline(paragraphs: list[str]) -> tuple[int, Dateline | None]:
+    """(where, the dateline) opening a story: in its first paragraph, or after a short inner
+    headline or photo caption that a web page sets above it; (0, None) when there is none."""
+    for at, paragraph in enumerate(paragraphs[:DATELINE_SEARCH]):
+        dated = read_dateline(paragraph)
+        if dated is not None:
+            return at, dated
+        if len(paragraph) > SET_ABOVE_MAX:
+            break
+    return 0, None
+
+
 def _dateline_date(month: str, day: str) -> str | None:
     """The most recent such day up to today (a dateline names no year)."""
     try:

@@ -11,23 +11,20 @@ from .credits import (
     CAPTION_RE,
     DATELINE_START_RE,
     TRAILING_BYLINE_RE,
-    Dateline,
+    find_dateline,
     looks_like_byline,
-    read_dateline,
     split_run_in_dateline,
     strip_photo_credits,
 )
 from .errors import InputError
 from .furniture import is_page_furniture
-from .text import CJK, clean_text, has_cjk, to_chinese_punctuation, without_markup
+from .text import CJK, HAN, clean_text, has_cjk, to_chinese_punctuation, without_markup
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 
 # A paragraph that ends with one of these is complete; anything else was cut by a column break.
 _PARAGRAPH_END = tuple("。！？!?…；;：:”’」』）)")
 _PAGE_DATE_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
-DATELINE_SEARCH = 3  # paragraphs a dateline may stand in: a caption or an inner headline may come first
-SET_ABOVE_MAX = 60  # characters of such a caption or inner headline
 
 
 @dataclass(frozen=True)
@@ -256,7 +253,7 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
     top_bylines = []  # some papers print the reporters under the headline
     while len(blocks) > 1 and looks_like_byline(blocks[0].text):
         top_bylines.append(blocks.pop(0).text)
-    at, dated = _find_dateline(blocks)
+    at, dated = find_dateline([block.text for block in blocks])
     if dated is not None and dated.rest:
         blocks[at] = _Block(dated.rest)
     elif dated is not None:
@@ -290,18 +287,6 @@ def _finish(draft: _Draft, source: str, page_date: str | None) -> Article | None
         date=page_date or (dated.date if dated else None),
         headings=tuple(headings),
     )
-
-
-def _find_dateline(blocks: list[_Block]) -> tuple[int, Dateline | None]:
-    """The dateline opening the story: in its first paragraph, or after a short inner headline or
-    photo caption that a web page sets above it."""
-    for at, block in enumerate(blocks[:DATELINE_SEARCH]):
-        dated = read_dateline(block.text)
-        if dated is not None:
-            return at, dated
-        if len(block.text) > SET_ABOVE_MAX:
-            break
-    return 0, None
 
 
 # A subtitle (副题) stands right under the headline: a dash lead, a series number, or a short line
@@ -341,8 +326,10 @@ class _Block:
 # A subhead (小标题): an enumerated line ('一、…', '（二）…'), an 'X：Y' line, or a short label,
 # standing alone after a finished paragraph, with no sentence punctuation of its own.
 _ENUMERATION_RE = re.compile(
-    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|第[一二三四五六七八九十]+[，、：])"
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|第[一二三四五六七八九十]+[，、：]|[■□●○◆◇▲△★☆▶►]\s*)"
 )
+# Printed subheads also come as a couplet ('稳投资 促消费') or in brackets ('【抓防控】').
+_SHAPED_SUBHEAD_RE = re.compile(rf"^(?:[{HAN}]{{2,10}}[ 　][{HAN}]{{2,10}}|【[^】]{{2,20}}】)$")
 _SUBHEAD_MAX = 24
 # A line that starts with one of these continues the sentence before it.
 _CONTINUATION_START = tuple("的地得了着过和与及或而并，。、；：！？）》”’")
@@ -357,7 +344,7 @@ def _is_subhead(text: str, after: str | None, before: str | None) -> bool:
     body = _ENUMERATION_RE.sub("", text)
     if re.search(r"[，。！？；!?;]", body):
         return False
-    return bool(_ENUMERATION_RE.match(text)) or "：" in body or len(body) <= 12
+    return bool(_ENUMERATION_RE.match(text) or _SHAPED_SUBHEAD_RE.match(text)) or "：" in body or len(body) <= 12
 
 
 def _rejoin_paragraphs(lines: list[str]) -> list[_Block]:
