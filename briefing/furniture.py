@@ -57,10 +57,14 @@ _PROMPT = (
 )
 _PROMPT_RE = re.compile(_PROMPT)
 # Labels of credit and source lines, followed by a colon, a slash or a space and a name.
+_LABELLED = r"\s*(?:[:：/／|｜]|\s+\S)"
+# Labels that close a story: its source, its editors, the page's own data.
 _CREDIT_RE = re.compile(
-    r"(?:来源|稿源|出处|作者|责任编辑|责编|编辑|校对|审核|审校|终审|监制|制作|供稿|摄影|摄像|文字|文图|图文|"
-    r"记者|通讯员|实习生|排版|美编|策划|统筹|翻译|编译|整理|发布时间|发布日期|更新时间|时间|日期|浏览|阅读|点击|字号|打印)\s*(?:[:：/／|｜]|\s+\S)"
+    r"(?:来源|稿源|出处|责任编辑|责编|编辑|校对|审核|审校|终审|监制|制作|供稿|排版|美编|策划|统筹|"
+    rf"发布时间|发布日期|更新时间|时间|日期|浏览|阅读|点击|字号|打印){_LABELLED}"
 )
+# A byline names who wrote or shot the story; it stands at either end of it ('《棱镜》作者 周纯').
+_BYLINE_RE = re.compile(rf"(?:作者|记者|通讯员|实习生|文字|文图|图文|摄影|摄像|翻译|编译|整理){_LABELLED}")
 # Whole lines: breadcrumbs, neighbour links, related-story labels, comment counters, tag lists, a date stamp.
 _NAVIGATION_RE = re.compile(
     r"^(?:首页|当前位置|您(?:所在|现在)的位置|位置[:：])|^[【\[](?:纠错|打印|关闭|返回顶部)[】\]]|^(?:上一篇|下一篇|相关阅读|相关新闻|相关链接|推荐阅读|热门推荐|延伸阅读|"
@@ -87,14 +91,15 @@ def is_furniture_line(line: str) -> bool:
         return True
     if _PROMPT_RE.match(_LEADING_MARKS_RE.sub("", text)) and len(text) <= PROMPT_LINE_MAX:
         return True  # '点击上方蓝字关注我们！': a prompt, even with a sentence's ending
-    if text.endswith(tuple(_SENTENCE_END)):
+    if text.endswith(tuple(_SENTENCE_END)) or len(text) > CREDIT_LINE_MAX:
         return False
-    return (_PROMPT_RE.search(text) is not None or _DATE_STAMP_RE.match(text) is not None) and len(text) <= CREDIT_LINE_MAX
+    return any(pattern.search(text) for pattern in (_PROMPT_RE, _DATE_STAMP_RE, _BYLINE_RE))
 
 
 def ends_story(line: str) -> bool:
-    """True for furniture that closes a story (a source, credit, disclaimer, related-stories label…):
-    a reader looking for the story's end stops there. Photo credits, prompts and date stamps may stand inside one."""
+    """True for furniture that closes a story (a source, an editor, a disclaimer, a related-stories
+    label…): a reader looking for the story's end stops there. Bylines, photo credits, prompts and
+    date stamps may stand at its head or inside it."""
     text = line.strip()
     if not text or _SET_IN.search(text):
         return False

@@ -76,8 +76,8 @@ class Line:
 
     @property
     def is_headline_like(self) -> bool:
-        """Short, one clause, no full stop: a headline may end with ！ or ？, a sentence of a story rarely so short."""
-        return len(self.text) <= 50 and "。" not in self.text and "，" not in self.text
+        """Short and without a full stop: a headline may hold a comma or end with ！ or ？."""
+        return len(self.text) <= 50 and "。" not in self.text and not self.text.endswith(("，", ","))
 
     @property
     def value(self) -> int:
