@@ -113,6 +113,21 @@ def ends_story(line: str) -> bool:
     return _NAVIGATION_RE.search(text) is not None or _CREDIT_RE.search(text) is not None
 
 
+def trim_furniture(paragraphs: list[str]) -> list[str]:
+    """A story's paragraphs without furniture at their head and tail, and without a prompt run onto
+    the last sentence; what is inside is left as it is."""
+    kept = [paragraph for paragraph in paragraphs if paragraph.strip()]
+    while kept and is_furniture_line(kept[0]):
+        kept.pop(0)
+    while kept:
+        last = without_trailing_prompt(kept[-1])  # '…验收。（完）', '…持续。返回首页>>'
+        if last and not is_furniture_line(last):
+            kept[-1] = last
+            break
+        kept.pop()
+    return kept
+
+
 def without_trailing_prompt(line: str) -> str:
     """The line without a prompt run onto its last sentence ('…持续。返回腾讯网首页>>')."""
     return _TRAILING_PROMPT_RE.sub("", line).rstrip()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from .config import SourceConfig, SourceKind
 from .errors import InputError, SourceError
 from .fetch import Fetched, Fetcher
+from .furniture import trim_furniture
 from .ingest import Article, expand_inputs, parse_page, read_articles
 from .text import clean_text
 from .webpage import WebArticle, read_web_page
@@ -196,7 +197,8 @@ class _FeedEntry:
             problem = (
                 f"{entry.get('link') or entry.get('title')}: its date is out of range ({entry.get('published') or entry.get('updated')})"
             )
-        return cls(str(entry.get("title", "")), str(entry.get("link", "")), html_text(max(contents, key=len)), published, problem)
+        text = "\n\n".join(trim_furniture(html_text(max(contents, key=len)).split("\n\n")))  # 原标题, 责任编辑…
+        return cls(str(entry.get("title", "")), str(entry.get("link", "")), text, published, problem)
 
     @property
     def is_teaser(self) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SourceError
-from .furniture import ends_story, is_furniture_line, without_trailing_prompt
+from .furniture import ends_story, is_furniture_line, trim_furniture, without_trailing_prompt
 from .text import count_han
 
 _SKIPPED = {"script", "style", "noscript", "template", "svg", "iframe", "select", "button", "textarea", "head"}
@@ -227,16 +227,11 @@ class _Rendered:
 
 
 def _trimmed(lines: list[str], title: str) -> list[str]:
-    """The body without the headline and furniture at its head, furniture at its tail, and a prompt
-    run onto its last sentence."""
+    """The body without the headline above it and without furniture at its head and tail."""
     kept = [line for line in lines if line.strip()]
     while kept and (is_furniture_line(kept[0]) or _same_words(kept[0], title)):
         kept.pop(0)
-    while kept and is_furniture_line(kept[-1]):
-        kept.pop()
-    if kept:
-        kept[-1] = without_trailing_prompt(kept[-1])
-    return [line for line in kept if line]
+    return trim_furniture(kept)
 
 
 def _elements(tree: Any, *tags: str) -> Iterator[Any]:

@@ -194,3 +194,11 @@ def test_briefing_script_without_pages_reviews_what_the_sources_offer(pages_site
     told = json.dumps(script, ensure_ascii=False)
     assert "社区食堂" in told and "高原铁路" in told
     assert not list(tmp_path.rglob("told.sqlite"))  # a review marks nothing as told
+
+
+def test_a_feed_items_full_text_loses_its_furniture_too():
+    from briefing.sources import _FeedEntry
+
+    content = "<p>（原标题：全市新增公办学位三千个）</p><p>今年秋季，全市新增公办学位三千个。</p><p>新学校均已通过验收。（完）</p><p>责任编辑：张三</p>"
+    entry = _FeedEntry.of({"title": "新增学位三千个", "link": "https://x.cn/1", "content": [{"value": content}]})
+    assert entry.text == "今年秋季，全市新增公办学位三千个。\n\n新学校均已通过验收。"
