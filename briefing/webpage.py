@@ -41,6 +41,7 @@ HEADLINES_TRIED = 5  # lines that look like the headline (a sticky header may re
 STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
 TITLE_LINES_ABOVE = 30  # lines above the first sentence where the headline may stand
 MIN_ARTICLE_HAN = 10  # less than this is no article
+DATE_SEARCH_CHARS = 300_000  # a page says its date near its top; the rest of a long page is not searched
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def read_web_page(html: str, url: str = "") -> WebArticle:
         body = _trimmed(_trafilatura_body(html), title)  # an article in markup the scorer does not see as a block
     if count_han("".join(body)) < MIN_ARTICLE_HAN:
         raise SourceError(f"{url or 'the page'}: no article text on the page")
-    return WebArticle(title, tuple(body), _published(tree))
+    return WebArticle(title, tuple(body), _published(tree, html))
 
 
 def parse_html(html: str) -> Any:
@@ -270,7 +271,9 @@ def _stated_body(tree: Any) -> list[str]:
     return []
 
 
-def _published(tree: Any) -> str:
+def _published(tree: Any, html: str) -> str:
+    """When the page says it was published: its JSON-LD or meta tags, else the date htmldate finds
+    in its head and the text near the top (an old article must not pass for today's)."""
     for node in _json_ld(tree):
         if isinstance(node.get("datePublished"), str):
             return node["datePublished"]
@@ -278,7 +281,12 @@ def _published(tree: Any) -> str:
         for meta in tree.iter("meta"):
             if name in (meta.get("property"), meta.get("name"), meta.get("itemprop")) and meta.get("content"):
                 return str(meta.get("content")).strip()
-    return ""
+    from htmldate import find_date
+
+    try:
+        return find_date(html[:DATE_SEARCH_CHARS], original_date=True) or ""
+    except (ValueError, TypeError):
+        return ""
 
 
 # --- the headline ---------------------------------------------------------------------------------

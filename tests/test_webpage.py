@@ -63,6 +63,19 @@ def test_a_stray_end_of_document_does_not_lose_the_article():
     assert "850元" in read("government-table.html").paragraphs[1]  # after the salutation
 
 
+@pytest.mark.parametrize(
+    ("file", "published"),
+    [
+        ("stated-body.html", "2026-11-30T09:00:00+08:00"),
+        ("finance-portal.html", "2026-11-30T10:20:00+08:00"),
+        ("society-site.html", "2026-10-18"),
+    ],
+)
+def test_a_page_says_when_it_was_published(file: str, published: str):
+    """From JSON-LD, from a meta tag, else from the date shown under the headline (an old article is old)."""
+    assert read_web_page((WEB / "pages" / file).read_text(encoding="utf-8")).published == published
+
+
 def test_a_page_without_an_article_is_a_source_error():
     with pytest.raises(SourceError, match="no article text"):
         read_web_page("<html><body><nav><a>首页</a> <a>新闻</a></nav><footer>版权所有</footer></body></html>", "https://x.cn/a")
@@ -185,14 +198,14 @@ def test_briefing_ingest_url_prints_what_a_web_source_understood(pages_site: str
 
 
 def test_briefing_script_without_pages_reviews_what_the_sources_offer(pages_site: str, tmp_path: Path):
-    sources = "".join(f'[[sources]]\nurl = "{pages_site}/{name}"\nkind = "web"\n' for name in ("wechat-article.html", "stated-body.html"))
+    sources = "".join(f'[[sources]]\nurl = "{pages_site}/{name}"\nkind = "web"\n' for name in ("wechat-article.html", "news-br.html"))
     _, config_file = tone_programme(tmp_path, tables=sources)
     out = tmp_path / "review"
-    result = CliRunner().invoke(app, ["script", "--out", str(out), "--date", "2026-11-30", "--config", str(config_file)])
+    result = CliRunner().invoke(app, ["script", "--out", str(out), "--date", "2026-11-29", "--config", str(config_file)])
     assert result.exit_code == 0, result.output
     script = json.loads((out / "script.json").read_text(encoding="utf-8"))
     told = json.dumps(script, ensure_ascii=False)
-    assert "社区食堂" in told and "高原铁路" in told
+    assert "社区食堂" in told and "口袋公园" in told  # both pages show 2026-11-29 under their headline
     assert not list(tmp_path.rglob("told.sqlite"))  # a review marks nothing as told
 
 
