@@ -40,6 +40,7 @@ LABEL_PENALTY = 3  # a short line without a sentence mark: a label, a button, a 
 HEADLINES_TRIED = 5  # lines that look like the headline (a sticky header may repeat it)
 STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
 TITLE_LINES_ABOVE = 30  # lines above the first sentence where the headline may stand
+OPENING_LINES = 5  # the lines of the story a headline is compared with
 MIN_ARTICLE_HAN = 10  # less than this is no article
 DATE_SEARCH_CHARS = 300_000  # a page says its date near its top; the rest of a long page is not searched
 
@@ -98,7 +99,7 @@ def read_web_page(html: str, url: str = "") -> WebArticle:
     start, end = page.body_range(_headline_lines(tree, page.lines, owners))
     lede = next((n for n in range(start, end) if page.lines[n].is_sentence and not page.lines[n].is_headline_like), start)
     body = [line.text for line in page.lines[start:end] if not line.is_links and not line.furniture]
-    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:3]), owners)
+    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:OPENING_LINES]), owners)
     body = _trimmed(body, title)
     stated = _trimmed(_stated_body(tree), title)
     if count_han("".join(stated)) > count_han("".join(body)):
@@ -293,9 +294,10 @@ def _published(tree: Any, html: str) -> str:
 
 
 def choose_title(tree: Any, lines_above: list[Line], opening: str, owners: list[str]) -> str:
-    """The headline: the on-page candidate the `<title>` agrees with (the longest, when several do),
-    else the candidate sharing most words with the body's `opening`; the `<title>` without its
-    site name is the last resort. Never the site's own name (`owners`: see _site_owner_lines)."""
+    """The headline: the on-page candidate the `<title>` agrees with (the longest, when several do);
+    else the `<h1>` shown nearest above the story, when it shares words with its opening; else the
+    candidate sharing most words with the `opening`; else the page's declared headline (`og:title`,
+    JSON-LD) or the `<title>` without its site name. Never the site's own name (`owners`)."""
     page_title = _page_title(tree)
     shown = [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
     broken = ["".join(shown[n : n + size]) for size in (2, 3) for n in range(len(shown) - size + 1)]  # a headline over lines
@@ -303,17 +305,24 @@ def choose_title(tree: Any, lines_above: list[Line], opening: str, owners: list[
     agreed = [c for c in candidates + broken if _agrees_with(c, page_title)]
     if agreed:
         return max(agreed, key=len)
+    marked = {_comparable(text) for text in _h1_texts(tree)}
+    headed = [c for c in shown if _comparable(c) in marked and _shared_bigrams(c, opening) >= 0.3 and not _names_the_site(c, owners)]
+    if headed:
+        return headed[-1]
     near = [c for c in candidates if _shared_bigrams(c, opening) >= 0.5]
     if near:
         return max(near, key=lambda c: _shared_bigrams(c, opening) * min(count_han(c), 30))
-    return max(_TITLE_SEPARATORS_RE.split(page_title), key=count_han, default="")
+    declared = [c for c in _declared_headlines(tree) if not _names_the_site(c, owners)]
+    declared += [max(_TITLE_SEPARATORS_RE.split(page_title), key=count_han, default="")]
+    declared += [c for c in shown if _comparable(c) in marked][-1:] + _h1_texts(tree)
+    return next((c for c in declared if count_han(c) >= 4), "")
 
 
 def _headline_lines(tree: Any, lines: list[Line], owners: list[str]) -> list[int]:
     """The lines that show the page's headline: ones the <title> agrees with, or an <h1>'s text;
     never the site's own name."""
     page_title = _page_title(tree)
-    marked = {_comparable(" ".join("".join(h.itertext()).split())) for h in _elements(tree, "h1")} - {""}
+    marked = {_comparable(text) for text in _h1_texts(tree)} - {""}
     return [
         n
         for n, line in enumerate(lines)
@@ -339,12 +348,23 @@ def _page_title(tree: Any) -> str:
     return "" if title is None else _SPACES_RE.sub(" ", "".join(title.itertext())).strip()
 
 
-def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
-    found = [" ".join("".join(h.itertext()).split()) for h in _elements(tree, "h1", "h2")]
-    for meta in tree.iter("meta"):
-        if meta.get("property") in ("og:title", "twitter:title") or meta.get("name") in ("og:title", "twitter:title", "title"):
-            found.append(meta.get("content") or "")
+def _h1_texts(tree: Any) -> list[str]:
+    return [" ".join("".join(h.itertext()).split()) for h in _elements(tree, "h1")]
+
+
+def _declared_headlines(tree: Any) -> list[str]:
+    """The headline the page declares for sharing and search: og:title, twitter:title, JSON-LD."""
+    found = [
+        meta.get("content") or ""
+        for meta in tree.iter("meta")
+        if meta.get("property") in ("og:title", "twitter:title") or meta.get("name") in ("og:title", "twitter:title", "title")
+    ]
     found += [str(node["headline"]) for node in _json_ld(tree) if isinstance(node.get("headline"), str)]
+    return [c.strip() for c in found if count_han(c) >= 4]
+
+
+def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
+    found = [" ".join("".join(h.itertext()).split()) for h in _elements(tree, "h1", "h2")] + _declared_headlines(tree)
     found += [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
     return [c.strip() for c in dict.fromkeys(found) if 4 <= count_han(c) and len(c) <= 120 and not is_furniture_line(c)]
 
