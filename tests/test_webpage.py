@@ -215,3 +215,9 @@ def test_a_feed_items_full_text_loses_its_furniture_too():
     content = "<p>（原标题：全市新增公办学位三千个）</p><p>今年秋季，全市新增公办学位三千个。</p><p>新学校均已通过验收。（完）</p><p>责任编辑：张三</p>"
     entry = _FeedEntry.of({"title": "新增学位三千个", "link": "https://x.cn/1", "content": [{"value": content}]})
     assert entry.text == "今年秋季，全市新增公办学位三千个。\n\n新学校均已通过验收。"
+
+
+def test_without_a_title_tag_the_headline_is_the_h1_above_the_story():
+    page = (WEB / "pages" / "portal-news.html").read_text(encoding="utf-8")
+    untitled = page.replace(page[page.index("<title>") : page.index("</title>") + len("</title>")], "")
+    assert read_web_page(untitled).title == '江城地铁5号线"最后一公里"打通 明年元旦前通车'
