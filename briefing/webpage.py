@@ -6,22 +6,19 @@ line has a value: its sentence text, less its links and labels. The story is loo
 headline the page shows, up to the first line that closes a story (else in the best-scoring block
 element), and grows from its richest line while what it adds is worth more than it costs. The
 page's own JSON-LD `articleBody` is taken when it holds more; furniture (credits, sources, original
-titles, disclaimers, prompts) goes by what it is. The headline is the candidate (`<h1>`,
-`og:title`, JSON-LD, the lines above the body) that the `<title>` and the body agree with, so a
-site's name around it goes without a list of sites.
+titles, disclaimers, prompts) goes by what it is. The headline is chosen in `headline.py`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SourceError
 from .furniture import ends_story, is_furniture_line, trim_furniture, without_trailing_prompt
+from .headline import PageHead, choose_title, date_shown, headline_lines, same_words, site_owner_lines
 from .text import count_han
 
 _SKIPPED = {"script", "style", "noscript", "template", "svg", "iframe", "select", "button", "textarea", "head"}
@@ -33,16 +30,13 @@ _BLOCKS = {
 }  # fmt: skip
 _SENTENCE_MARKS_RE = re.compile(r"[。！？；，：!?;]")
 _SENTENCE_END_RE = re.compile(r"[。！？!?][”’」』）)]?\s*$")
-_TITLE_SEPARATORS_RE = re.compile(r"\s*(?:_+|\|+|｜|--+|—+|-\s|\s-|–|·\s)\s*")
 _SPACES_RE = re.compile(r"\s+")
-_SITE_OWNER_RE = re.compile(r"版权|copyright|©|主办|ICP|备案", re.IGNORECASE)
 LABEL_PENALTY = 3  # a short line without a sentence mark: a label, a button, a date
 HEADLINES_TRIED = 5  # lines that look like the headline (a sticky header may repeat it)
 STORY_GAP = 40  # han characters of links and labels in a row that end a story: a list of related stories
 TITLE_LINES_ABOVE = 30  # lines above the first sentence where the headline may stand
 OPENING_LINES = 5  # the lines of the story a headline is compared with
 MIN_ARTICLE_HAN = 10  # less than this is no article
-DATE_SEARCH_CHARS = 300_000  # a page says its date near its top; the rest of a long page is not searched
 
 
 @dataclass(frozen=True)
@@ -94,21 +88,21 @@ class Line:
 def read_web_page(html: str, url: str = "") -> WebArticle:
     """The article of one news page. SourceError when the page holds no article text."""
     tree = parse_html(html)
-    page = _Rendered.of(tree)
-    owners = _site_owner_lines(page.lines)
-    start, end = page.body_range(_headline_lines(tree, page.lines, owners))
+    page, head = _Rendered.of(tree), PageHead.of(tree)
+    owners = site_owner_lines(page.lines)
+    start, end = page.body_range(headline_lines(head, page.lines, owners))
     lede = next((n for n in range(start, end) if page.lines[n].is_sentence and not page.lines[n].is_headline_like), start)
     body = [line.text for line in page.lines[start:end] if not line.is_links and not line.furniture]
-    title = choose_title(tree, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:OPENING_LINES]), owners)
+    title = choose_title(head, page.lines[max(0, lede - TITLE_LINES_ABOVE) : lede], "".join(body[:OPENING_LINES]), owners)
     body = _trimmed(body, title)
-    stated = _trimmed(_stated_body(tree), title)
+    stated = _trimmed(head.stated_body(), title)
     if count_han("".join(stated)) > count_han("".join(body)):
         body = stated  # the page's own articleBody holds more of the story than its markup shows
     if count_han("".join(body)) < MIN_ARTICLE_HAN:
         body = _trimmed(_trafilatura_body(html), title)  # an article in markup the scorer does not see as a block
     if count_han("".join(body)) < MIN_ARTICLE_HAN:
         raise SourceError(f"{url or 'the page'}: no article text on the page")
-    return WebArticle(title, tuple(body), _published(tree, html))
+    return WebArticle(title, tuple(body), head.published() or date_shown(html))
 
 
 def parse_html(html: str) -> Any:
@@ -231,162 +225,12 @@ class _Rendered:
 def _trimmed(lines: list[str], title: str) -> list[str]:
     """The body without the headline above it and without furniture at its head and tail."""
     kept = [line for line in lines if line.strip()]
-    while kept and (is_furniture_line(kept[0]) or _same_words(kept[0], title)):
+    while kept and (is_furniture_line(kept[0]) or same_words(kept[0], title)):
         kept.pop(0)
     return trim_furniture(kept)
-
-
-def _elements(tree: Any, *tags: str) -> Iterator[Any]:
-    return (element for element in tree.iter() if element.tag in tags)
 
 
 def _trafilatura_body(html: str) -> list[str]:
     import trafilatura
 
     return (trafilatura.extract(html, include_comments=False, include_tables=False) or "").splitlines()
-
-
-def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
-    for script in tree.iter("script"):
-        if "ld+json" not in (script.get("type") or "") or not script.text:
-            continue
-        try:
-            data = json.loads(script.text)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, list):
-                stack += node
-            elif isinstance(node, dict):
-                yield node
-                stack += [value for key, value in node.items() if key == "@graph"]
-
-
-def _stated_body(tree: Any) -> list[str]:
-    for node in _json_ld(tree):
-        body = node.get("articleBody")
-        if isinstance(body, str) and count_han(body) >= 50:
-            return [line.strip() for line in body.splitlines() if line.strip()]
-    return []
-
-
-def _published(tree: Any, html: str) -> str:
-    """When the page says it was published: its JSON-LD or meta tags, else the date htmldate finds
-    in its head and the text near the top (an old article must not pass for today's)."""
-    for node in _json_ld(tree):
-        if isinstance(node.get("datePublished"), str):
-            return node["datePublished"]
-    for name in ("article:published_time", "pubdate", "publishdate", "og:release_date"):
-        for meta in tree.iter("meta"):
-            if name in (meta.get("property"), meta.get("name"), meta.get("itemprop")) and meta.get("content"):
-                return str(meta.get("content")).strip()
-    from htmldate import find_date
-
-    try:
-        return find_date(html[:DATE_SEARCH_CHARS], original_date=True) or ""
-    except (ValueError, TypeError):
-        return ""
-
-
-# --- the headline ---------------------------------------------------------------------------------
-
-
-def choose_title(tree: Any, lines_above: list[Line], opening: str, owners: list[str]) -> str:
-    """The headline: the on-page candidate the `<title>` agrees with (the longest, when several do);
-    else the `<h1>` shown nearest above the story, when it shares words with its opening; else the
-    candidate sharing most words with the `opening`; else the page's declared headline (`og:title`,
-    JSON-LD) or the `<title>` without its site name. Never the site's own name (`owners`)."""
-    page_title = _page_title(tree)
-    shown = [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
-    broken = ["".join(shown[n : n + size]) for size in (2, 3) for n in range(len(shown) - size + 1)]  # a headline over lines
-    candidates = [c for c in _title_candidates(tree, lines_above) if not _names_the_site(c, owners)]
-    agreed = [c for c in candidates + broken if _agrees_with(c, page_title)]
-    if agreed:
-        return max(agreed, key=len)
-    marked = {_comparable(text) for text in _h1_texts(tree)}
-    headed = [c for c in shown if _comparable(c) in marked and _shared_bigrams(c, opening) >= 0.3 and not _names_the_site(c, owners)]
-    if headed:
-        return headed[-1]
-    near = [c for c in candidates if _shared_bigrams(c, opening) >= 0.5]
-    if near:
-        return max(near, key=lambda c: _shared_bigrams(c, opening) * min(count_han(c), 30))
-    declared = [c for c in _declared_headlines(tree) if not _names_the_site(c, owners)]
-    declared += [max(_TITLE_SEPARATORS_RE.split(page_title), key=count_han, default="")]
-    declared += [c for c in shown if _comparable(c) in marked][-1:] + _h1_texts(tree)
-    return next((c for c in declared if count_han(c) >= 4), "")
-
-
-def _headline_lines(tree: Any, lines: list[Line], owners: list[str]) -> list[int]:
-    """The lines that show the page's headline: ones the <title> agrees with, or an <h1>'s text;
-    never the site's own name."""
-    page_title = _page_title(tree)
-    marked = {_comparable(text) for text in _h1_texts(tree)} - {""}
-    return [
-        n
-        for n, line in enumerate(lines)
-        if line.is_headline_like
-        and not line.is_links
-        and (_agrees_with(line.text, page_title) or _comparable(line.text) in marked)
-        and not _names_the_site(line.text, owners)
-    ]
-
-
-def _site_owner_lines(lines: list[Line]) -> list[str]:
-    """The page's copyright or publisher lines, for comparison (`_comparable`)."""
-    return [_comparable(line.text) for line in lines if line.furniture and _SITE_OWNER_RE.search(line.text)]
-
-
-def _names_the_site(candidate: str, owners: list[str]) -> bool:
-    """A candidate the site's owner line repeats ('版权所有 某某学会') is the site's name, not a headline."""
-    return any(_comparable(candidate) in owner for owner in owners)
-
-
-def _page_title(tree: Any) -> str:
-    title = tree.find(".//title")
-    return "" if title is None else _SPACES_RE.sub(" ", "".join(title.itertext())).strip()
-
-
-def _h1_texts(tree: Any) -> list[str]:
-    return [" ".join("".join(h.itertext()).split()) for h in _elements(tree, "h1")]
-
-
-def _declared_headlines(tree: Any) -> list[str]:
-    """The headline the page declares for sharing and search: og:title, twitter:title, JSON-LD."""
-    found = [
-        meta.get("content") or ""
-        for meta in tree.iter("meta")
-        if meta.get("property") in ("og:title", "twitter:title") or meta.get("name") in ("og:title", "twitter:title", "title")
-    ]
-    found += [str(node["headline"]) for node in _json_ld(tree) if isinstance(node.get("headline"), str)]
-    return [c.strip() for c in found if count_han(c) >= 4]
-
-
-def _title_candidates(tree: Any, lines_above: list[Line]) -> list[str]:
-    found = [" ".join("".join(h.itertext()).split()) for h in _elements(tree, "h1", "h2")] + _declared_headlines(tree)
-    found += [line.text for line in lines_above if not line.is_links and line.is_headline_like and not line.furniture]
-    return [c.strip() for c in dict.fromkeys(found) if 4 <= count_han(c) and len(c) <= 120 and not is_furniture_line(c)]
-
-
-def _comparable(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text)
-
-
-def _agrees_with(candidate: str, page_title: str) -> bool:
-    """The `<title>` holds the candidate, and the candidate is most of it (a site name or channel
-    around a headline is shorter than the headline; a breadcrumb inside a title is not the headline)."""
-    short, title = _comparable(candidate), _comparable(page_title)
-    return bool(short) and short in title and len(short) * 2 >= len(title)
-
-
-def _same_words(line: str, title: str) -> bool:
-    return bool(title) and _comparable(line) == _comparable(title)
-
-
-def _shared_bigrams(candidate: str, text: str) -> float:
-    """The share of the candidate's two-character words that `text` holds."""
-    pairs = {candidate[i : i + 2] for i in range(len(candidate) - 1) if count_han(candidate[i : i + 2]) == 2}
-    if not pairs:
-        return 0.0
-    return sum(pair in text for pair in pairs) / len(pairs)
