@@ -84,25 +84,34 @@ CREDIT_LINE_MAX = 80  # longer lines with a credit label are sentences that ment
 def is_furniture_line(line: str) -> bool:
     """True for a line of the page around a story or set into it: a credit, source, original-title,
     disclaimer, copyright, prompt, navigation, photo-credit or video-player line; never a sentence of the story."""
-    text = line.strip()
-    if not text:
-        return False
-    if ends_story(text) or _SET_IN.search(text):
-        return True
-    if _PROMPT_RE.match(_LEADING_MARKS_RE.sub("", text)) and len(text) <= PROMPT_LINE_MAX:
-        return True  # '点击上方蓝字关注我们！': a prompt, even with a sentence's ending
-    if text.endswith(tuple(_SENTENCE_END)) or len(text) > CREDIT_LINE_MAX:
-        return False
-    return any(pattern.search(text) for pattern in (_PROMPT_RE, _DATE_STAMP_RE, _BYLINE_RE))
+    return furniture_kind(line)[0]
 
 
 def ends_story(line: str) -> bool:
     """True for furniture that closes a story (a source, an editor, a disclaimer, a related-stories
     label…): a reader looking for the story's end stops there. Bylines, photo credits, prompts and
     date stamps may stand at its head or inside it."""
+    return furniture_kind(line)[1]
+
+
+def furniture_kind(line: str) -> tuple[bool, bool]:
+    """(is furniture, closes a story) for one line, each rule tried once: a reader of a whole page
+    asks both of every line."""
     text = line.strip()
-    if not text or _SET_IN.search(text):
-        return False
+    if not text:
+        return False, False
+    if _SET_IN.search(text):
+        return True, False
+    if _closes_story(text):
+        return True, True
+    if _PROMPT_RE.match(_LEADING_MARKS_RE.sub("", text)) and len(text) <= PROMPT_LINE_MAX:
+        return True, False  # '点击上方蓝字关注我们！': a prompt, even with a sentence's ending
+    if text.endswith(tuple(_SENTENCE_END)) or len(text) > CREDIT_LINE_MAX:
+        return False, False
+    return any(pattern.search(text) for pattern in (_PROMPT_RE, _DATE_STAMP_RE, _BYLINE_RE)), False
+
+
+def _closes_story(text: str) -> bool:
     if _ENDS_STORY.search(text):
         return True
     bracketed = _BRACKETED_RE.match(text)

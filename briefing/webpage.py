@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SourceError
-from .furniture import ends_story, is_furniture_line, trim_furniture, without_trailing_prompt
+from .furniture import furniture_kind, is_furniture_line, trim_furniture, without_trailing_prompt
 from .headline import PageHead, choose_title, date_shown, headline_lines, same_words, site_owner_lines
 from .text import count_han
 
@@ -166,7 +166,7 @@ class _Rendered:
         link_han = sum(count_han(part) for part, in_link in self._parts if in_link)
         self._parts.clear()
         if text:
-            line = Line(text, count_han(text), link_han, is_furniture_line(text), ends_story(text))
+            line = Line(text, count_han(text), link_han, *furniture_kind(text))
             self.lines.append(line)
             self._add_to_open_block(line.value)
 
