@@ -23,7 +23,7 @@ from .fetch import Fetched, Fetcher
 from .furniture import trim_furniture
 from .ingest import Article, expand_inputs, parse_page, read_articles
 from .text import clean_text
-from .webpage import WebArticle, read_web_page
+from .webpage import WebArticle, html_paragraphs, read_web_page
 
 # A feed item with less text than this, or ending in an ellipsis, carries a teaser: its link is
 # fetched for the article. When that fails, a feed text of at least MIN_FEED_TEXT is read as it is.
@@ -197,7 +197,7 @@ class _FeedEntry:
             problem = (
                 f"{entry.get('link') or entry.get('title')}: its date is out of range ({entry.get('published') or entry.get('updated')})"
             )
-        text = "\n\n".join(trim_furniture(html_text(max(contents, key=len)).split("\n\n")))  # 原标题, 责任编辑…
+        text = "\n\n".join(trim_furniture(html_paragraphs(max(contents, key=len))))  # 原标题, 责任编辑…
         return cls(str(entry.get("title", "")), str(entry.get("link", "")), text, published, problem)
 
     @property
@@ -304,18 +304,3 @@ _READERS: dict[str, Callable[[SourceConfig, Fetcher, _Budget], list[Item]]] = {
 def extract_article(fetched: Fetched) -> WebArticle:
     """The article of a fetched news page: its headline and paragraphs, nothing around them."""
     return read_web_page(fetched.text, fetched.url)
-
-
-def html_text(fragment: str) -> str:
-    """The text of an HTML fragment (a feed item's content), paragraphs apart by a blank line."""
-    if "<" not in fragment:
-        return fragment.strip()
-    from lxml import html
-
-    try:
-        root = html.fromstring(f"<div>{fragment}</div>")
-    except (ValueError, html.etree.ParserError):
-        return re.sub(r"<[^>]+>", "", fragment).strip()
-    for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3"):
-        block.tail = "\n" + (block.tail or "")
-    return "\n\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())

@@ -105,6 +105,14 @@ def read_web_page(html: str, url: str = "") -> WebArticle:
     return WebArticle(title, tuple(body), head.published() or date_shown(html))
 
 
+def html_paragraphs(fragment: str) -> list[str]:
+    """The text of an HTML fragment (a feed item's content), a paragraph per block element or <br>,
+    rendered as a page is; plain text keeps its blank-line paragraphs."""
+    if "<" not in fragment:
+        return [paragraph for paragraph in fragment.strip().split("\n\n") if paragraph.strip()]
+    return [line.text for line in _Rendered.of(parse_html(fragment)).lines]
+
+
 def parse_html(html: str) -> Any:
     """The page as a browser builds it (html5lib), as an ElementTree element. html5lib's lxml
     builder counts an element's children on every text it adds, which is quadratic on long pages."""

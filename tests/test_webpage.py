@@ -19,8 +19,8 @@ from briefing.credits import read_dateline
 from briefing.errors import SourceError
 from briefing.furniture import ends_story, is_furniture_line
 from briefing.ingest import parse_page
-from briefing.sources import html_text, to_article
-from briefing.webpage import read_web_page
+from briefing.sources import to_article
+from briefing.webpage import html_paragraphs, read_web_page
 
 from .conftest import tone_programme
 from .fakes.local_server import serving
@@ -167,7 +167,7 @@ def test_a_dateline_after_an_inner_headline_and_a_caption_is_found():
 
 
 def test_feed_item_paragraphs_stay_paragraphs():
-    text = html_text("<p>第一段，讲的是开头。</p><p>第二段，讲的是经过。</p><p>第三段，讲的是结果。</p>")
+    text = "\n\n".join(html_paragraphs("<p>第一段，讲的是开头。</p><p>第二段，讲的是经过。</p><p>第三段，讲的是结果。</p>"))
     assert len(to_article("标题", text, "feed").paragraphs) == 3
 
 
