@@ -76,6 +76,7 @@ def inputs_fingerprint(articles: tuple[Article, ...], config: Config, voices: Vo
     settings = config.to_dict()
     for where_it_runs in ("cluster", "workers", "connections"):  # the same episode, wherever it is made
         settings["synthesis"].pop(where_it_runs)
+    settings.pop("review")  # a draft and the episode published from it are made from the same inputs
     presets = [[p.__dict__ for p in chain] for chain in (voices.story, voices.host)]
     digest = hashlib.sha256()
     digest.update(

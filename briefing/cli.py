@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from . import pipeline
 from .build import Episode
 from .config import CONFIG_FILE, PORT, Config
+from .drafts import is_draft
 from .errors import BriefingError, UsageError
 from .files import describe_write_error
 from .ingest import decode_page
@@ -22,7 +23,6 @@ from .normalize import Lexicon, to_spoken
 from .plan import load_lexicon
 from .report import episode_report, progress_bar
 from .text import printable
-from .voices import list_presets
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2  # as Typer exits for a bad option
@@ -207,25 +207,57 @@ def daily(
     cluster: str | None = ClusterOption,
     base_url: str | None = BaseUrlOption,
     play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
+    draft: bool = typer.Option(
+        False,
+        "--draft",
+        help="Make a draft to review (briefing serve's /review/ desk) and approve with briefing publish; nothing is published.",
+    ),
     config_path: Path | None = ConfigOption,
 ) -> None:
     """Make today's episode from page files, or from the configured sources: script, audio, MP3 with
-    chapters and transcripts; then the feed.
+    chapters and transcripts; then the feed (a draft waits for `briefing publish`).
 
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
     config = _on_cluster(pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict), cluster)
+    draft = draft or config.review.draft
     with progress_bar() as progress:
-        result = pipeline.daily(pages or [], config, date, out, base_url or "", progress)
+        result = pipeline.daily(pages or [], config, date, out, base_url or "", progress, draft=draft)
     _warn(result.warnings)
     if result.episode is not None:
         _report_episode(result.episode)
     else:
         segments = result.reused.segments if result.reused else 0
         _say(f"{result.mp3}\n  up to date: nothing changed since it was made (0 segments synthesized, {segments} reused)")
+    if draft and is_draft(result.mp3.parent):
+        day = result.mp3.parent.name
+        _say(f"  draft, not published: review it at /review/{day}/ (briefing serve), or approve it with briefing publish {day}")
+        play_on = None
     if play_on:
         _play(out or config.paths.output_path, result.mp3.parent.name, play_on, config, base_url or "")
     _report_problems(result.problems)
+
+
+@app.command()
+def publish(
+    date: dt.date = typer.Argument(..., parser=_parse_date, metavar="YYYY-MM-DD", help="The draft's date.", show_default=False),
+    out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
+    base_url: str | None = BaseUrlOption,
+    config_path: Path | None = ConfigOption,
+) -> None:
+    """Approve a draft: make its episode from the script as edited (only changed segments are
+    synthesized), then publish it in the feed, page and Alexa files and record its stories as told.
+
+    Example: briefing publish 2026-11-26
+    """
+    config = Config.load(config_path)
+    with progress_bar() as progress:
+        published = pipeline.publish_draft(date, config, out, base_url or "", progress)
+    if published.episode is None:
+        _say(f"{published.folder} is already published; nothing to do")
+        return
+    _report_episode(published.episode)
+    _warn(published.warnings)
 
 
 @app.command()
@@ -347,9 +379,10 @@ def serve(
     config = Config.load(config_path)
     out_root = out or config.paths.output_path
 
-    def announce(url: str, actual_port: int) -> None:
+    def announce(url: str, actual_port: int, desk_url: str) -> None:
         _say(f"Serving {out_root} on http://{host}:{actual_port}/ (Ctrl+C to stop)")
         _say(f"  page: {url}/\n  feed: {url}/feed.xml   <- subscribe to this in a podcast app")
+        _say(f"  review desk: {desk_url}")
         sys.stdout.flush()
 
     try:
@@ -424,69 +457,8 @@ def _play(out_root: Path, which: str, target: str, config: Config, base_url: str
     )
 
 
-@app.command()
-def status(
-    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
-    out: Path | None = typer.Option(None, "--out", help="Output root (default: output)."),
-    config_path: Path | None = ConfigOption,
-) -> None:
-    """What an operator reads after a bad morning: the last run, each source, disk and caches, voices.
-
-    Exits 1 when the last run failed or a source has failed on 3 runs in a row.
-
-    Example: briefing status --json
-    """
-    from .status import read_status, status_lines
-
-    config = Config.load(config_path)
-    config_name = str(config_path or CONFIG_FILE) if (config_path or Path(CONFIG_FILE)).exists() else "defaults (no briefing.toml)"
-    found = read_status(config, config_name, out or config.paths.output_path)
-    for line in [json.dumps(found.to_dict(), ensure_ascii=False, indent=2)] if as_json else status_lines(found):
-        _say(line)
-    if not found.healthy:
-        raise typer.Exit(EXIT_FAILURE)
-
-
-@app.command()
-def cache(
-    prune: bool = typer.Option(False, "--prune", help="Trim the segment cache to cache_max_mb now (least recently used first)."),
-    config_path: Path | None = ConfigOption,
-) -> None:
-    """Show what each cache holds: entries, size, and when the least recently used one was last used.
-
-    Example: briefing cache --prune
-    """
-    from .retention import prune_segments
-    from .status import cache_lines, cache_uses
-
-    config = Config.load(config_path)
-    if prune:
-        removed, freed = prune_segments(config.paths.cache_path / "segments", config.retention.cache_max_mb * 1_000_000)
-        _say(f"removed {removed} segments, {freed / 1_000_000:.1f} MB")
-    for line in cache_lines(cache_uses(config)):
-        _say(line)
-
-
-@app.command()
-def voices(
-    online: bool = typer.Option(False, "--online", help="List the online service's Chinese voices instead (needs internet)."),
-    config_path: Path | None = ConfigOption,
-) -> None:
-    """List the voice presets in voices/ (* marks the default), or the online service's Chinese voices.
-
-    Example: briefing voices --online
-    """
-    config = Config.load(config_path)
-    if online:
-        from .engines.edge import chinese_voices
-
-        for voice in chinese_voices():
-            _say(f"{voice['ShortName']:<32} {voice['Gender']:<7} {voice['Locale']:<7} {voice['FriendlyName']}")
-        return
-    for preset in list_presets(config.paths.voices_path):
-        marker = "*" if preset.name == config.synthesis.voice else " "
-        fallback = f" (fallback: {preset.fallback})" if preset.fallback else ""
-        _say(f"{marker} {preset.name:<10} engine={preset.engine:<8} voice={preset.engine_voice:<22} {preset.description}{fallback}")
+# The operator's commands live beside this module; importing it registers them on `app`.
+from . import cli_admin  # noqa: E402, F401
 
 
 def main() -> None:

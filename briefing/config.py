@@ -1,7 +1,7 @@
 """Config: all of briefing.toml, read and checked.
 
 briefing.toml may name each setting flat (`programme = "…"`, as older files do) or inside its
-section's table (`[wording]`, `[feed]`, `[synthesis]`, `[paths]`, `[stories]`, `[llm]`);
+section's table (`[wording]`, `[feed]`, `[synthesis]`, `[paths]`, `[stories]`, `[llm]`, `[retention]`, `[review]`);
 `[speakers]` is a table of aliases and `[[sources]]` a list. The sections themselves, with their
 defaults and checks, are in `sections`.
 """
@@ -25,6 +25,7 @@ from .sections import (
     LlmConfig,
     PathsConfig,
     RetentionConfig,
+    ReviewConfig,
     SourceConfig,
     SourceKind,
     StoriesConfig,
@@ -43,6 +44,7 @@ __all__ = [
     "LlmConfig",
     "PathsConfig",
     "RetentionConfig",
+    "ReviewConfig",
     "SourceConfig",
     "SourceKind",
     "StoriesConfig",
@@ -65,6 +67,7 @@ class Config:
     stories: StoriesConfig = field(default_factory=StoriesConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
     sources: tuple[SourceConfig, ...] = ()
     """[[sources]]: where `briefing daily` without page arguments gets the day's stories."""
     speakers: dict[str, str] = field(default_factory=dict)

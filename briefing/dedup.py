@@ -143,8 +143,12 @@ class ToldStories:
 
 def sidecar_bytes(stories: Iterable[tuple[str, str, MinHash]]) -> bytes:
     """told.json: what one episode told, with each story's signature, to rebuild the history from."""
-    rows = [{"title": title, "url": url, "signature": base64.b64encode(_blob(sig)).decode()} for title, url, sig in stories]
+    rows = [{"title": title, "url": url, "signature": encode_signature(sig)} for title, url, sig in stories]
     return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def encode_signature(sig: MinHash) -> str:
+    return base64.b64encode(_blob(sig)).decode()
 
 
 def read_sidecar(data: bytes) -> list[tuple[str, str, MinHash]]:

@@ -26,6 +26,7 @@ CHAPTERS_FILE = "chapters.json"
 # What the output root shows the world, beside the episode folders (see publish).
 FEED_FILE, PAGE_FILE, ALEXA_FILE, COVER_FILE = "feed.xml", "index.html", "alexa.json", "cover.png"
 MANIFEST_VERSION = 1
+DRAFT_FILE = ".draft.json"  # in a folder that holds a draft, not yet published (see drafts)
 
 
 @dataclass(frozen=True)
@@ -225,10 +226,11 @@ def finished_manifest(folder: Path) -> Manifest | None:
 
 
 def published_episodes(out_root: Path) -> list[PublishedEpisode]:
-    """Finished episodes under `out_root`, newest first; staging folders (hidden names) are skipped."""
+    """Finished episodes under `out_root`, newest first; staging folders (hidden names) and drafts are skipped."""
     found = []
     for path in out_root.glob(f"*/{EPISODE_FILE}"):
-        manifest = None if path.parent.name.startswith(".") else finished_manifest(path.parent)
+        hidden = path.parent.name.startswith(".") or (path.parent / DRAFT_FILE).exists()
+        manifest = None if hidden else finished_manifest(path.parent)
         if manifest is not None:
             found.append(PublishedEpisode(path.parent.name, manifest))
     return sorted(found, key=lambda e: (e.date, e.manifest.number), reverse=True)

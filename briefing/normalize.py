@@ -77,11 +77,16 @@ class Lexicon:
         `spoken` is either characters the voice reads right (`单县	善县`) or TONE3 pinyin, one syllable
         per character (`单县	shan4 xian4`), which becomes characters with exactly those readings.
         """
-        entries = []
         try:
-            rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
+            return cls.load_lines(path.read_text(encoding="utf-8").splitlines(), str(path))
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the lexicon ({exc.strerror})") from None
+
+    @classmethod
+    def load_lines(cls, lines: list[str], path: str) -> Lexicon:
+        """The lexicon in `lines` (as `load` reads them); `path` names it in errors."""
+        entries = []
+        rows = list(csv.reader(lines, delimiter="\t"))
         for number, row in enumerate(rows, start=1):
             if not row or row[0].startswith("#") or row[:2] == ["written", "spoken"]:
                 continue

@@ -158,6 +158,11 @@ def spoken_syllables(text: str) -> list[str]:
     return with_tone_sandhi(text, dictionary_readings(text))
 
 
+def is_polyphone(char: str) -> bool:
+    """Whether the dictionary gives `char` more than one reading (the voice picks one from context)."""
+    return _polyphone_model().is_polyphone(char)
+
+
 def with_tone_sandhi(text: str, readings: list[str]) -> list[str]:
     """Apply the tone changes of 一 and 不 at the start of a word, then third-tone sandhi within
     prosodic words (a one-character word leans on its neighbour)."""

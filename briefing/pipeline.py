@@ -1,6 +1,6 @@
 """Pipeline: the use cases a command line or a library caller runs, each one call that returns
 what it did: `daily`, `gather` (what the sources offer), `episode_from_script`,
-`write_review_script` and `batch`. What an episode says is planned in `plan`; the episode folder
+`write_review_script`, `publish_draft` and `batch` (in `batch`). What an episode says is planned in `plan`; the episode folder
 is made in `build`.
 """
 
@@ -9,18 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from .batch import BatchResult as BatchResult
+from .batch import batch as batch
 from .build import Episode, finished_episode, inputs_fingerprint, load_mastering, make_episode, read_voices, synthesis_places
 from .build import with_voice_choices as with_voice_choices  # for library callers too
 from .choose import record_told
 from .config import Config
 from .dedup import TOLD_SIDECAR, sidecar_bytes
+from .drafts import DRAFT_FILE, new_draft, reusable_episode
+from .drafts import publish_draft as publish_draft
 from .episode import AUDIO_FILE, Manifest
-from .errors import BriefingError, ConfigError, InputError, UsageError
+from .errors import InputError, UsageError
 from .fetch import Fetcher
 from .files import output_lock, remove_stale_staging
 from .ingest import Ingested, read_inputs
@@ -29,7 +33,6 @@ from .publish import publish
 from .retention import old_episode_folders, remove_folders
 from .runlog import Run, SourceOutcome, logged_run
 from .script import read_script, write_script
-from .voices import VoiceChains
 
 if TYPE_CHECKING:
     from .choose import Gathered
@@ -89,14 +92,17 @@ def daily(
     base_url: str = "",
     progress: ProgressCallback | None = None,
     executor: Executor | None = None,
+    draft: bool | None = None,
 ) -> DailyResult:
     """Make the day's episode unless the one on disk was made from the same inputs, then rewrite the
     feed and the page. The stories come from `pages`, or without pages from the configured sources,
     told once across sources and days. Inputs that cannot be read are reported in the result, and
-    the run in the output folder's run log."""
+    the run in the output folder's run log. A `draft` (default: the config's `draft`) is made but
+    not published, for `publish_draft` or the review desk to approve (see `drafts`)."""
     out_root = out_root or config.paths.output_path
-    with logged_run(out_root, "daily") as run:
-        return _daily(pages, config, date or today(config), out_root, base_url, progress, executor, run)
+    draft = config.review.draft if draft is None else draft
+    with logged_run(out_root, "draft" if draft else "daily") as run:
+        return _daily(pages, config, date or today(config), out_root, base_url, progress, executor, run, draft)
 
 
 def _daily(
@@ -108,6 +114,7 @@ def _daily(
     progress: ProgressCallback | None,
     executor: Executor | None,
     run: Run,
+    draft: bool = False,
 ) -> DailyResult:
     run.date = day.isoformat()
     with output_lock(out_root):  # from the start: gathering brings the history of told stories up to date
@@ -118,7 +125,7 @@ def _daily(
         voices = read_voices(config)
         fingerprint = inputs_fingerprint(ingested.articles, config, voices, day)
         remove_stale_staging(out_root)
-        reused = finished_episode(out_root, day, fingerprint)
+        reused = reusable_episode(out_root / day.isoformat(), finished_episode(out_root, day, fingerprint), draft)
         episode: Episode | None = None
         warnings = gathered.warnings if gathered else ()
         if reused is None:
@@ -129,13 +136,15 @@ def _daily(
                 told = gathered.told(planned.articles) if gathered else []
                 with run.stage("build"):
                     sidecars = {TOLD_SIDECAR: sidecar_bytes(told)} if gathered else {}
+                    if draft:
+                        sidecars = {DRAFT_FILE: new_draft(planned, gathered, ingested.articles)}
                     episode = make_episode(planned.script, config, out_root, voices, places, progress, fingerprint, sidecars)
             warnings += planned.warnings
-            if gathered is not None:
+            if gathered is not None and not draft:
                 warnings += tuple(w for w in [record_told(out_root, day, told, config.stories.dedup_days)] if w)
         remove_folders(old_episode_folders(out_root, config.retention.keep_days, day))  # never this run's own
         with run.stage("publish"):
-            feed = publish(out_root, config, base_url)
+            feed = publish(out_root, config, base_url)  # a draft is not in it
     result = DailyResult(out_root / day.isoformat() / AUDIO_FILE, episode, reused, feed, ingested.problems, warnings)
     _log_result(run, result)
     return result
@@ -225,74 +234,3 @@ def write_review_script(
     planned = plan_script(ingested.articles, config, day)
     path = write_script(planned.script, folder or out_root / day.isoformat())
     return ReviewScript(path, ingested.problems, (gathered.warnings if gathered else ()) + planned.warnings)
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """What `batch` made: each programme's result (or why it failed), in the order given."""
-
-    programmes: tuple[tuple[Path, DailyResult | None, str], ...]  # config, result, error
-
-    @property
-    def synthesized(self) -> int:
-        return sum(r.episode.synthesis.synthesized for _, r, _ in self.programmes if r and r.episode)
-
-    @property
-    def reused(self) -> int:
-        return sum(r.episode.synthesis.reused for _, r, _ in self.programmes if r and r.episode)
-
-
-def batch(
-    config_files: list[Path], date: dt.date | None = None, cluster: str = "", progress: ProgressCallback | None = None
-) -> BatchResult:
-    """Make several programmes' daily episodes in one run, each from its own config (sources, voice,
-    output folder), sharing one segment cache (the first config's) and one executor: the cluster at
-    `cluster` (or the first config's), else a pool of engine processes on this machine. A sentence
-    two programmes share (an intro, a story) is synthesized once. A config that cannot be read, or a
-    programme that fails, does not stop the others; two that share an output folder stop the batch
-    before anything is made."""
-    loaded: dict[Path, Config | str] = {}
-    for path in config_files:
-        try:
-            loaded[path] = Config.load(path)
-        except BriefingError as exc:
-            loaded[path] = str(exc)
-    configs = {path: c for path, c in loaded.items() if isinstance(c, Config)}
-    _refuse_shared_output(configs)
-    made: dict[Path, tuple[Path, DailyResult | None, str]] = {path: (path, None, e) for path, e in loaded.items() if isinstance(e, str)}
-    if configs:
-        cache_dir = str(next(iter(configs.values())).paths.cache_path)
-        configs = {path: replace(c, paths=replace(c.paths, cache_dir=cache_dir)) for path, c in configs.items()}
-        first = next(iter(configs.values()))
-        first = first.with_synthesis(cluster=cluster) if cluster else first
-        try:
-            voices: VoiceChains | None = read_voices(first)
-        except ConfigError:
-            voices = None  # that programme fails on its own; the others share a pool all the same
-        with synthesis_places(first, voices) as places:
-            for path, config in configs.items():
-                made[path] = _batch_programme(path, config, date, progress, places.executor)
-    return BatchResult(tuple(made[path] for path in config_files))
-
-
-def _refuse_shared_output(configs: dict[Path, Config]) -> None:
-    owners: dict[Path, Path] = {}
-    for path, config in configs.items():
-        output = config.paths.output_path.resolve()
-        if output in owners:
-            raise UsageError(
-                f"{owners[output]} and {path} both write to {output}: each programme needs its own output_dir "
-                "(the second would replace the first's episode, feed and history)"
-            )
-        owners[output] = path
-
-
-def _batch_programme(
-    path: Path, config: Config, date: dt.date | None, progress: ProgressCallback | None, executor: Executor | None
-) -> tuple[Path, DailyResult | None, str]:
-    out_root = config.paths.output_path
-    try:
-        with logged_run(out_root, "batch") as run:
-            return path, _daily([], config, date or today(config), out_root, "", progress, executor, run), ""
-    except BriefingError as exc:
-        return path, None, str(exc)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from .config import Config
 from .errors import ScriptError
@@ -51,6 +53,10 @@ class Segment:
 
     def to_dict(self) -> dict[str, object]:
         return {"story": self.story, "role": self.role.value, "text": self.text, "spoken": self.spoken, "pause": self.pause.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        return cls(data["story"], Role(data["role"]), data["text"], data["spoken"], Pause(data.get("pause", "sentence")))
 
 
 @dataclass(frozen=True)
@@ -107,38 +113,51 @@ def build_script(
         raise ScriptError("there is no story to read")
     speak = _Speaker(lexicon)
     count = len(summaries)
-    segments: list[Segment] = []
+    stories = [
+        Story(
+            index=index,
+            title=summary.title,
+            summary=summary.text,
+            kicker=(kickers or [""] * count)[index - 1],
+            byline=summary.byline,
+            source=(sources or [""] * count)[index - 1],
+            summarizer=summary.by,
+        )
+        for index, summary in enumerate(summaries, start=1)
+    ]
+    bodies = {story.index: speak.segments(story.summary, story.index, Role.BODY, Pause.STORY) for story in stories}
+    return lay_out(stories, bodies, date, config, lexicon)
+
+
+def lay_out(
+    stories: Sequence[Story], bodies: Mapping[int, Sequence[Segment]], date: dt.date, config: Config, lexicon: Lexicon | None = None
+) -> Script:
+    """The script that reads `stories` in this order, each with its body segments (by the story's
+    index): the intro, rundown, transitions, titles and outro are said anew from the wording and
+    the headlines, and the stories are numbered 1, 2, … in order."""
+    speak = _Speaker(lexicon)
+    count = len(stories)
     intro = config.wording.intro.format(
         programme=config.wording.programme,
         date=f"{date.year}年{date.month}月{date.day}日",
         weekday="星期" + WEEKDAYS[date.weekday()],
         count=count,
     )
-    segments += speak.segments(intro, None, Role.INTRO, Pause.PARAGRAPH)
-    rundown = config.wording.rundown + "；".join(_spoken_title(s.title) for s in summaries) + "。"
+    segments = speak.segments(intro, None, Role.INTRO, Pause.PARAGRAPH)
+    rundown = config.wording.rundown + "；".join(_spoken_title(s.title) for s in stories) + "。"
     segments += speak.segments(rundown, None, Role.RUNDOWN, Pause.STORY)
-    stories = []
-    for index, summary in enumerate(summaries, start=1):
+    numbered = []
+    for index, story in enumerate(stories, start=1):
         if index == count and count > 1:
             transition = config.wording.last_transition
         else:
             transition = config.wording.transitions[(index - 1) % len(config.wording.transitions)]
         segments += speak.segments(transition, index, Role.TRANSITION, Pause.CLAUSE)
-        segments += speak.segments(_spoken_title(summary.title) + "。", index, Role.TITLE, Pause.PARAGRAPH)
-        segments += speak.segments(summary.text, index, Role.BODY, Pause.STORY)
-        stories.append(
-            Story(
-                index=index,
-                title=summary.title,
-                summary=summary.text,
-                kicker=(kickers or [""] * count)[index - 1],
-                byline=summary.byline,
-                source=(sources or [""] * count)[index - 1],
-                summarizer=summary.by,
-            )
-        )
+        segments += speak.segments(_spoken_title(story.title) + "。", index, Role.TITLE, Pause.PARAGRAPH)
+        segments += [replace(segment, story=index) for segment in bodies[story.index]]
+        numbered.append(replace(story, index=index))
     segments += speak.segments(config.wording.outro.format(programme=config.wording.programme), None, Role.OUTRO, Pause.SENTENCE)
-    return Script(programme=config.wording.programme, date=date, stories=tuple(stories), segments=tuple(segments))
+    return Script(programme=config.wording.programme, date=date, stories=tuple(numbered), segments=tuple(segments))
 
 
 # A column tag in a headline ('（今日谈）', '【…】') names the page's column: shown, not read.
@@ -252,6 +271,11 @@ def read_script(path: Path, lexicon: Lexicon | None = None) -> Script:
         raise ScriptError(f"{path}: the script is not UTF-8 text; save it as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise ScriptError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return script_from_dict(data, str(path), lexicon)
+
+
+def script_from_dict(data: Any, path: str, lexicon: Lexicon | None = None) -> Script:
+    """A script from its JSON form, checked as `read_script` says; `path` names it in errors."""
     try:
         stories = tuple(
             Story(

@@ -290,6 +290,20 @@ class RetentionConfig:
         _check_range("http_cache_max_mb", self.http_cache_max_mb, 1, 100_000)
 
 
+@dataclass(frozen=True)
+class ReviewConfig:
+    """Review before air: drafts, and the review desk that `briefing serve` offers at /review/."""
+
+    draft: bool = False
+    """`briefing daily` makes a draft (script and audio, nothing published) for `briefing publish` or the desk to approve."""
+    token: str = ""
+    """The desk's secret, needed on any address but loopback (the environment variable BRIEFING_REVIEW_TOKEN wins; empty: a new one each start)."""
+
+    def __post_init__(self) -> None:
+        if self.token and (len(self.token) < 16 or not self.token.isascii() or not self.token.isprintable() or " " in self.token):
+            raise ConfigError("invalid token: use at least 16 printable ASCII characters without spaces")
+
+
 SECTIONS: dict[str, type] = {
     "wording": WordingConfig,
     "feed": FeedConfig,
@@ -298,5 +312,6 @@ SECTIONS: dict[str, type] = {
     "stories": StoriesConfig,
     "llm": LlmConfig,
     "retention": RetentionConfig,
+    "review": ReviewConfig,
 }
 TABLE_ONLY = {"llm"}  # its keys (timeout…) are only understood inside its table

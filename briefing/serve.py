@@ -10,13 +10,17 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .config import Config
+from .episode import DRAFT_FILE
 from .errors import ConfigError, OutputError
 from .text import printable
+
+if TYPE_CHECKING:
+    from .desk import Desk
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -47,8 +51,8 @@ CORS = {
 }
 
 
-def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Application:
-    """An app that serves the files under `root` and nothing else.
+def make_app(root: Path, log: Callable[[str], None] | None = None, desk: Desk | None = None) -> web.Application:
+    """An app that serves the files under `root`, and the review desk at /review/ when given one.
 
     aiohttp's FileResponse answers Range (206 with Content-Range), HEAD, ETag/If-None-Match and
     Last-Modified/If-Modified-Since. Hidden names (staging folders, half-written files) are never served.
@@ -83,6 +87,8 @@ def make_app(root: Path, log: Callable[[str], None] | None = None) -> web.Applic
     app = web.Application(middlewares=[_watched])
     app[_WATCHDOG] = _Watchdog()  # watching once `run` has a server
     app.on_response_prepare.append(access_log)
+    if desk is not None:
+        desk.add_routes(app)
     app.router.add_get("/{path:.*}", serve_file)  # also answers HEAD
     app.router.add_route("OPTIONS", "/{path:.*}", preflight)
     return app
@@ -162,8 +168,11 @@ _WATCHDOG = web.AppKey("watchdog", _Watchdog)
 
 
 def resolve_inside(base: Path, relative: str) -> Path:
-    """The file `relative` names under `base`, or 404: no '..', no hidden names, no symlinks leading out."""
+    """The file `relative` names under `base`, or 404: no '..', no hidden names, no symlinks leading
+    out, nothing in a draft's folder."""
     parts = PurePosixPath(relative).parts
+    if len(parts) > 1 and (base / parts[0] / DRAFT_FILE).exists():
+        raise web.HTTPNotFound()  # a draft is heard on the review desk only, until it is approved
     if not parts or any(part in ("..", "/") or part.startswith(".") or "\\" in part or "\0" in part for part in parts):
         raise web.HTTPNotFound()
     try:
@@ -226,7 +235,9 @@ class _OneLine(logging.Handler):
                 self.log(message)
 
 
-def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Callable[[str], None] | None = None) -> None:
+def run(
+    root: Path, host: str, port: int, ready: Callable[[int], None], log: Callable[[str], None] | None = None, desk: Desk | None = None
+) -> None:
     """Serve until interrupted; `ready(port)` is called once the socket listens (port 0 picks a free one)."""
     server_log = logging.getLogger("aiohttp.server")
     server_log.handlers, server_log.propagate = [_OneLine(log)], False
@@ -234,7 +245,7 @@ def run(root: Path, host: str, port: int, ready: Callable[[int], None], log: Cal
     _raise_file_limit()
 
     async def main() -> None:
-        app = make_app(root, log)
+        app = make_app(root, log, desk)
         runner = web.AppRunner(app, access_log=None, keepalive_timeout=IDLE_SECONDS)
         await runner.setup()
         assert runner.server is not None
@@ -273,20 +284,26 @@ def serve_and_publish(
     host: str,
     port: int,
     base_url: str = "",
-    announce: Callable[[str, int], None] | None = None,
+    announce: Callable[[str, int, str], None] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve `root` until interrupted. Once listening, the feed and the page are rewritten with the
-    address clients will use (--base-url, the config's, else this server's), then `announce(url, port)`."""
+    """Serve `root` until interrupted, with the review desk at /review/. Once listening, the feed
+    and the page are rewritten with the address clients will use (--base-url, the config's, else
+    this server's), then `announce(url, port, desk_url)`; the desk's URL holds its token when
+    the desk needs one (any address but loopback)."""
+    from .desk import Desk, desk_token, is_loopback
+
     if not root.is_dir():
         raise OutputError(f"{root}: no such folder; make an episode first with briefing daily")
+    desk = Desk(root, config, desk_token(config), needs_token=not is_loopback(host))
 
     def ready(actual_port: int) -> None:
         from .publish import publish
 
         url = (base_url or config.feed.base_url or public_base_url(host, actual_port)).rstrip("/")
         publish(root, config, url)
+        desk_url = f"{url}/review/" + (f"?token={desk.token}" if desk.needs_token else "")
         if announce:
-            announce(url, actual_port)
+            announce(url, actual_port, desk_url)
 
-    run(root, host, port, ready, log)
+    run(root, host, port, ready, log, desk)
