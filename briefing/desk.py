@@ -214,7 +214,10 @@ class Desk:
         allowed |= {"move": {"story", "by"}, "add": {"candidate"}, "reading": {"word", "reading"}}
         if action not in ACTIONS or set(asked) - allowed.get(action, set()):
             return _refused(400, f"not a change the desk makes: {action!r} with {sorted(asked)}")
-        args = {k: (int(v) if k in ("segment", "story", "by", "candidate") else str(v)) for k, v in asked.items() if _plain(v)}
+        try:
+            args = {k: (int(v) if k in ("segment", "story", "by", "candidate") else str(v)) for k, v in asked.items() if _plain(v)}
+        except ValueError:
+            return _refused(400, f"segment, story, by and candidate are numbers, not {asked}")
         return await self._changed(lambda: change_draft(self._folder(request), self.config, _version(version), action, **args))
 
     async def undo(self, request: web.Request) -> web.Response:

@@ -115,8 +115,9 @@ def is_draft(folder: Path) -> bool:
     return (folder / DRAFT_FILE).exists()
 
 
-def new_draft(planned: PlannedScript, gathered: Gathered | None, left_out: tuple[Article, ...]) -> bytes:
-    """The first DRAFT_FILE of a day: each told story's link, and every other story of the day as a candidate."""
+def new_draft(planned: PlannedScript, gathered: Gathered | None, articles: tuple[Article, ...]) -> bytes:
+    """The first DRAFT_FILE of a day: the link of each story `planned` tells, and every other story of
+    the day (of `articles`, and what the sources did not choose) as a candidate, with why."""
     from .choose import Status
     from .dedup import encode_signature
 
@@ -128,7 +129,7 @@ def new_draft(planned: PlannedScript, gathered: Gathered | None, left_out: tuple
     links = tuple(link(choices[a.paragraphs]) if a.paragraphs in choices else StoryLink() for a in planned.articles)
     told = {a.paragraphs for a in planned.articles}
     candidates = []
-    for article in left_out:
+    for article in articles:
         if article.paragraphs not in told:
             why = next((w.split(":")[0] for w in planned.warnings if f"《{article.title}》" in w), "left out when the script was planned")
             candidates.append(

@@ -296,6 +296,8 @@ def test_on_loopback_the_desk_answers_only_to_a_loopback_host_and_changes_need_t
         status, _, answer = call(f"{base}/review/{DAY}/change", "POST", {"action": "edit", "segment": 1, "text": "x", "version": 2}, same)
         assert status == 400 and "[wording]" in json.loads(answer)["error"]
         assert call(f"{base}/review/{DAY}/change", "POST", {"action": "rm", "version": 2}, same)[0] == 400
+        assert call(f"{base}/review/{DAY}/change", "POST", {"action": "drop", "story": "x", "version": 2}, same)[0] == 400
+        assert call(f"{base}/review/{DAY}/change", "POST", {"action": "drop", "story": 1}, same)[0] == 400  # no version
 
         assert feed_items(folder.parent) == []
         status, _, answer = call(f"{base}/review/{DAY}/publish", "POST", {}, same)
