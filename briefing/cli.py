@@ -257,6 +257,7 @@ def publish(
         _say(f"{published.folder} is already published; nothing to do")
         return
     _report_episode(published.episode)
+    _say(f"  published: {published.feed}")
     _warn(published.warnings)
 
 

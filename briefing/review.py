@@ -70,6 +70,8 @@ def change_draft(folder: Path, config: Config, version: int, action: str, **args
         draft = open_draft(folder, config)
         _check_version(draft, version)
         script, links, candidates, edit = ACTIONS[action](draft, config, **args)
+        if (script, links, candidates) == (draft.script, draft.state.links, draft.state.candidates):
+            return draft  # saving what is already there is not a change
         before = {"script": draft.script.to_dict(), "links": [asdict(link) for link in draft.state.links]}
         before["candidates"] = [asdict(c) for c in draft.state.candidates]
         edit = replace(edit, time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), action=action, before=before)

@@ -6,6 +6,7 @@ import asyncio
 import http.client
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -349,8 +350,16 @@ def test_serving_on_the_lan_prints_the_address_a_phone_can_use(published: Path):
             _, stderr = process.communicate(timeout=30)
             assert process.returncode == 1 and "No LAN address found" in stderr and "--base-url" in stderr
         else:
-            lines = [process.stdout.readline() for _ in range(3)]
+            lines = [process.stdout.readline() for _ in range(4)]
             assert f"feed: http://{address}:" in lines[2]
+            # Off loopback the review desk needs its secret, printed once in its address.
+            desk = re.search(r"review desk: (http://\S+/review/)\?token=(\S{20,})$", lines[3])
+            assert desk is not None and desk.group(1).startswith(f"http://{address}:"), lines[3]
+            port = int(desk.group(1).split(":")[2].split("/")[0])
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/review/")
+            assert connection.getresponse().status == 403
+            connection.close()
             feed = feedparser.parse(str(published / "feed.xml"))
             assert feed.entries[0].enclosures[0].href.startswith(f"http://{address}:")
     finally:

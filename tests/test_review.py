@@ -416,3 +416,33 @@ def test_an_editor_reviews_a_draft_in_chromium_on_a_phone_and_approves_it(drafte
     for name in ("desk-phone.png", "desk-desktop.png"):
         with Image.open(shots / name) as image:
             assert ImageStat.Stat(image.convert("L")).stddev[0] > 20 and len(image.getcolors(1 << 16) or []) > 20
+
+
+def test_saving_what_is_already_there_is_not_a_change(drafted):
+    config, _, folder = drafted
+    segment = body_segment(folder, config)
+    text = open_draft(folder, config).script.segments[segment - 1].text
+    draft = change_draft(folder, config, 1, "edit", segment=segment, text=text)
+    assert draft.state.version == 1 and draft.state.history == ()
+
+
+def test_draft_true_in_the_config_makes_every_daily_run_a_draft(tmp_path: Path):
+    config, _ = tone_programme(tmp_path, draft=True)
+    assert config.review.draft
+    pipeline.daily([write_page(tmp_path, THREE_STORIES)], config, DAY)
+    assert read_draft(config.paths.output_path / DAY.isoformat()) is not None and feed_items(config.paths.output_path) == []
+
+
+def test_the_desk_token_comes_from_the_environment_then_the_config_else_is_new_each_start(tmp_path: Path, monkeypatch):
+    from briefing.desk import TOKEN_ENV, desk_token
+    from briefing.errors import ConfigError
+
+    config, _ = tone_programme(tmp_path, tables='[review]\ntoken = "from-the-config-0123456789"\n')
+    assert desk_token(config) == "from-the-config-0123456789"
+    monkeypatch.setenv(TOKEN_ENV, "from-the-environment-0123456789")
+    assert desk_token(config) == "from-the-environment-0123456789"
+    monkeypatch.delenv(TOKEN_ENV)
+    fresh = tone_programme(tmp_path / "fresh")[0]
+    assert len(desk_token(fresh)) >= 24 and desk_token(fresh) != desk_token(fresh)
+    with pytest.raises(ConfigError, match="at least 16 printable"):
+        tone_programme(tmp_path / "short", tables='[review]\ntoken = "short"\n')
