@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -36,6 +37,7 @@ TOKEN_ENV = "BRIEFING_REVIEW_TOKEN"
 COOKIE = "briefing_review"
 CSRF_HEADER = "X-Briefing-Desk"
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
+MAX_JOBS_KEPT = 1000
 
 
 def is_loopback(host: str) -> bool:
@@ -60,12 +62,14 @@ class ListenJobs:
     jobs: dict[str, Future[None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self, key: str, make: Any) -> tuple[str, Future[None]]:
+    def start(self, key: str, make: Any) -> Future[None]:
         with self.lock:
             job = self.jobs.get(key)
             if job is None or (job.done() and job.exception() is not None):
+                if len(self.jobs) >= MAX_JOBS_KEPT:  # a server that runs for months forgets finished jobs
+                    self.jobs = {k: j for k, j in self.jobs.items() if not j.done()}
                 job = self.jobs[key] = self.pool.submit(make)
-            return key, job
+            return job
 
 
 class Desk:
@@ -97,18 +101,18 @@ class Desk:
             return await handler(request)
         if self.needs_token:
             given = request.query.get("token", "")
-            if given and hmac.compare_digest(given, self.token) and request.method == "GET":
+            if given and _same(given, self.token) and request.method == "GET":
                 welcome = web.HTTPSeeOther(request.path)  # the token leaves the address bar and the history
                 welcome.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict", path="/review/")
                 raise welcome
-            if not hmac.compare_digest(request.cookies.get(COOKIE, ""), self.token):
+            if not _same(request.cookies.get(COOKIE, ""), self.token):
                 return _refused(403, "this review desk needs its token: open the address briefing serve printed")
         elif not is_loopback(_host_name(request.host)):
             return _refused(403, "the review desk answers only at a loopback address (127.0.0.1 or localhost)")
         if request.method == "POST":
-            origin = request.headers.get("Origin", "")
-            same_origin = origin == f"{request.scheme}://{request.host}"
-            if not same_origin or not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), self.csrf):
+            # The Origin's host and port, not its scheme: behind a TLS proxy the desk itself is asked over http.
+            same_origin = urlsplit(request.headers.get("Origin", "")).netloc == request.host
+            if not same_origin or not _same(request.headers.get(CSRF_HEADER, ""), self.csrf):
                 return _refused(403, "a change must come from the desk's own page (cross-site request refused)")
         response: web.StreamResponse = await handler(request)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -184,7 +188,7 @@ class Desk:
         number = _number(asked.get("segment"), len(draft.script.segments))
         segment = draft.script.segments[number - 1]
         key = hashlib.sha256(json.dumps([folder.name, segment.story is not None, segment.spoken]).encode()).hexdigest()[:20]
-        _, job = self.jobs.start(key, lambda: self._make_segment(draft, number))
+        job = self.jobs.start(key, lambda: self._make_segment(draft, number))
         return web.json_response({"job": key, "state": _job_state(job)})
 
     def _make_segment(self, draft: Draft, number: int) -> None:
@@ -257,6 +261,11 @@ def _approval(folder: Path) -> dict[str, Any]:
         return dict(json.loads((folder / REVIEWED_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return {}
+
+
+def _same(given: str, secret: str) -> bool:
+    """A constant-time comparison that any text a client sends can go through."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode("utf-8"))
 
 
 def _host_name(host: str) -> str:

@@ -261,6 +261,7 @@ def test_the_desk_needs_its_token_off_loopback_while_the_podcast_files_stay_publ
     with serving(make_app(folder.parent, desk=Desk(folder.parent, config, token, needs_token=True))) as base:
         assert call(f"{base}/review/")[0] == 403
         assert call(f"{base}/review/{DAY}/", headers={"Cookie": "briefing_review=wrong"})[0] == 403
+        assert call(f"{base}/review/?token=%E9%87%8D%E5%BA%86")[0] == 403  # any text, even not ASCII, is just wrong
         assert call(f"{base}/feed.xml")[0] == 200 and call(f"{base}/{DAY - dt.timedelta(days=1)}/episode.mp3")[0] == 200
         assert call(f"{base}/{DAY}/episode.mp3")[0] == 404 and call(f"{base}/{DAY}/{DRAFT_FILE}")[0] == 404  # a draft is not public
 
