@@ -201,11 +201,13 @@ def publish_draft(
     from .files import output_lock, remove_stale_staging
     from .plan import load_lexicon
     from .publish import publish
+    from .runlog import logged_run
     from .script import read_script
 
     out_root = out_root or config.paths.output_path
     folder = out_root / date.isoformat()
-    with output_lock(out_root):
+    with logged_run(out_root, "approve") as run, output_lock(out_root):
+        run.date = date.isoformat()
         state = read_draft(folder)
         if state is None:
             if finished_manifest(folder) is None:
@@ -213,11 +215,8 @@ def publish_draft(
             return PublishedDraft(folder, None, None)
         script = read_script(folder / "script.json", load_lexicon(config))
         told = state.told_rows(script)
-        approved: dict[str, Any] = {
-            "approved": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "edits": [asdict(e) | {"before": None} for e in state.history],
-        }
-        sidecars = {REVIEWED_FILE: json.dumps(approved, ensure_ascii=False, indent=1).encode("utf-8")}
+        approved = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        sidecars = {REVIEWED_FILE: _reviewed(state, approved)}  # in the folder from the start: it marks the editor's work
         if told:
             sidecars[TOLD_SIDECAR] = told
         remove_stale_staging(out_root)
@@ -225,17 +224,23 @@ def publish_draft(
         fingerprint = (read_manifest(folder) or _no_manifest()).inputs
         with synthesis_places(config, voices, executor) as places:
             episode = make_episode(script, config, out_root, voices, places, progress, fingerprint, sidecars)
-        synthesis, loudness = episode.synthesis, episode.loudness
-        approved |= {
-            "made": synthesis.synthesized,
-            "reused": synthesis.reused,
-            "duration": episode.duration,
-            "lufs": loudness.integrated_lufs,
-        }
-        write_atomically(folder / REVIEWED_FILE, json.dumps(approved, ensure_ascii=False, indent=1).encode("utf-8"))
+        write_atomically(folder / REVIEWED_FILE, _reviewed(state, approved, episode))
+        synthesis = episode.synthesis
+        run.stories, run.seconds_of_audio = episode.stories, round(episode.duration, 1)
+        run.segments_made, run.segments_reused = synthesis.synthesized, synthesis.reused
         warnings = [record_told(out_root, date, read_sidecar(told), config.stories.dedup_days)] if told else []
         feed = publish(out_root, config, base_url)
     return PublishedDraft(folder, episode, feed, tuple(w for w in warnings if w))
+
+
+def _reviewed(state: DraftState, approved: str, episode: Episode | None = None) -> bytes:
+    """REVIEWED_FILE: when the draft was approved, its changes, and what approving it made."""
+    record: dict[str, Any] = {"approved": approved, "edits": [asdict(e) | {"before": None} for e in state.history]}
+    if episode is not None:
+        synthesis = episode.synthesis
+        record |= {"made": synthesis.synthesized, "reused": synthesis.reused, "duration": episode.duration}
+        record["lufs"] = episode.loudness.integrated_lufs
+    return json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _no_manifest() -> Manifest:

@@ -69,7 +69,7 @@ class Status:
 
 
 def read_status(config: Config, config_name: str, out_root: Path) -> Status:
-    runs = [run for run in read_runs(out_root) if run.command in ("daily", "batch", "publish")]
+    runs = [run for run in read_runs(out_root) if run.command in ("daily", "draft", "approve", "batch", "publish")]
     last = runs[-1] if runs else None
     sources = tuple(_source_health(source.name, runs) for source in config.sources)
     problems = []

@@ -427,11 +427,21 @@ def test_saving_what_is_already_there_is_not_a_change(drafted):
     assert draft.state.version == 1 and draft.state.history == ()
 
 
-def test_draft_true_in_the_config_makes_every_daily_run_a_draft(tmp_path: Path):
-    config, _ = tone_programme(tmp_path, draft=True)
+def test_draft_true_in_the_config_makes_every_daily_run_a_draft_and_status_tells_both_runs(tmp_path: Path):
+    from briefing.runlog import read_runs
+    from briefing.status import read_status
+
+    config, _ = tone_programme(tmp_path, draft=True, alexa=True)
+    root = config.paths.output_path
     assert config.review.draft
     pipeline.daily([write_page(tmp_path, THREE_STORIES)], config, DAY)
-    assert read_draft(config.paths.output_path / DAY.isoformat()) is not None and feed_items(config.paths.output_path) == []
+    assert read_draft(root / DAY.isoformat()) is not None and feed_items(root) == [] and not (root / "alexa.json").exists()
+
+    pipeline.publish_draft(DAY, config)
+    assert f"/{DAY}/" in (root / "alexa.json").read_text(encoding="utf-8")  # the approved episode, now on Alexa too
+    runs = read_runs(root)
+    assert [(r.command, r.status) for r in runs] == [("draft", "ok"), ("approve", "ok")] and runs[-1].segments_reused > 0
+    assert read_status(config, "briefing.toml", root).last_run.command == "approve"
 
 
 def test_the_desk_token_comes_from_the_environment_then_the_config_else_is_new_each_start(tmp_path: Path, monkeypatch):
