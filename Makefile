@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.edge_overhead
 	$(BIN)/python -m benchmarks.web_pages
 	$(BIN)/python -m benchmarks.review_cost
+	$(BIN)/python -m benchmarks.number_pairs
 
 # The command and configuration references, generated from the code (tests/test_house.py checks them).
 docs: $(STAMP)

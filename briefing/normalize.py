@@ -242,8 +242,10 @@ _CURRENCY_RE = re.compile(
     + r")\s*(\d[\d,]*(?:\.\d+)?)\s*(万亿|亿|万|千)?"
 )
 # A minus sign before a number (not between two numbers, which is a range): '-98%' -> '负98%'.
-# Temperatures too, for one rule everywhere: '-5℃' -> 负五摄氏度.
 _NEGATIVE_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d)")
+_BELOW_ZERO_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d+(?:\.\d+)?\s*(?:℃|°C|°|摄氏度))")
+# What a quantity is counted per: the denominator of '元/平方米', '次/天'.
+_PER_UNIT = "(?:平方米|平方公里|平米|立方米|公斤|千克|克|吨|斤|升|毫升|小时|分钟|秒|天|日|周|月|年|次|人|位|户|个|件|台|辆|套|间|张|份|亩|公里|千米|米|千瓦时|度)"
 # '2019·2·10', '2019.2.10', '2019/2/10' -> '2019年2月10日'
 _DOTTED_DATE_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})([·./])(1[0-2]|0?[1-9])\2(3[01]|[12]\d|0?[1-9])(?![\d.])")
 
@@ -262,7 +264,16 @@ def _apply_news_rules(text: str) -> str:
     text = re.sub(r"(?<=公元前)(\d{1,4})(?=年)", lambda m: read_digits(m.group(1)), text)
     text = _DOTTED_DATE_RE.sub(lambda m: f"{m.group(1)}年{int(m.group(3))}月{int(m.group(4))}日", text)
     text = _CURRENCY_RE.sub(lambda m: f"{m.group(2)}{m.group(3) or ''}{CURRENCIES[m.group(1)]}", text)
+    # Below zero is 零下 in a temperature, 负 anywhere else: '-3℃' -> 零下三摄氏度, '-2.3%' -> 负百分之二点三.
+    text = _BELOW_ZERO_RE.sub("零下", text)
     text = _NEGATIVE_RE.sub("负", text)
+    # A birth cohort is said digit by digit: '95后' -> 九五后 (wetext reads some, not all).
+    text = re.sub(r"(?<![\d.第])([0-9][05])后(?!面|来|续|期|者)", lambda m: read_digits(m.group(1)) + "后", text)
+    # A time range, and a product of two numbers: '18:00—20:00' -> 18:00到20:00, '7×24小时' -> 7乘24小时.
+    text = re.sub(r"(?<!\d)(\d{1,2}:\d{2})" + _RANGE_LINK + r"(\d{1,2}:\d{2})(?!\d)", r"\1到\2", text)
+    text = re.sub(r"(?<=\d)\s*[×✕*]\s*(?=\d)", "乘", text)
+    # A unit per unit: '8万元/平方米' -> 8万元每平方米, '120元/人' -> 120元每人.
+    text = re.sub(rf"(?<=\d)([{CJK}]{{1,3}})\s*/\s*(?={_PER_UNIT})", r"\1每", text)
     # Year ranges: '2019—2020年' -> '二零一九到二零二零年'
     text = re.sub(
         rf"(?<!\d)(\d{{4}}){_RANGE_LINK}(\d{{4}})(?=年)",
@@ -280,6 +291,10 @@ def _apply_news_rules(text: str) -> str:
     text = re.sub(r"(?<!\d)(0\d{2,3})[-－](\d{7,8})(?!\d)", lambda m: f"{read_code(m.group(1))}，{read_code(m.group(2))}", text)
     text = re.sub(r"(?<!\d)(1[3-9]\d{9})(?!\d)", lambda m: read_code(m.group(1)), text)
     text = re.sub(r"(?<=热线|电话|拨打|号码|专线)\s*[：:]?\s*(\d{3,})", lambda m: read_code(m.group(1)), text)
+    # A five-digit service number before what it serves: '12306网站', '95588客服'.
+    text = re.sub(
+        r"(?<![\d.])(12\d{3}|9[56]\d{3})(?=网站|官网|热线|平台|客服|服务|购票|小程序|App|APP|app)", lambda m: read_code(m.group(1)), text
+    )
     # A long bare number is an amount (人口1400000000, 投资1234567890元) unless it is a code: after its
     # label (编号, 卡号, 订单号…), a 400 or 800 service line, or more digits than an amount is written with.
     text = re.sub(r"(?<=编号|账号|卡号|单号|工号|学号|证号|批号|编码|代码|邮编)\s*[：:]?\s*(\d{3,})", lambda m: read_code(m.group(1)), text)
@@ -347,7 +362,7 @@ def _after_wetext(text: str) -> str:
     # wetext leaves some symbols and a few spellings behind.
     text = text.replace("℃", "摄氏度").replace("°", "度").replace("‰", "")
     text = re.sub(r"(\d)", lambda m: DIGIT_NAMES[int(m.group(1))], text)
-    return text
+    return text.replace("第两", "第二")  # an ordinal is never 两: '第2个' -> 第二个
 
 
 def _cleanup(text: str, latin: bool) -> str:

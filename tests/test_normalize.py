@@ -20,17 +20,19 @@ NEWS_RULES = [
     ("增长22.6%", "增长百分之二十二点六"),
     ("出生率为7‰", "出生率为千分之七"),
     ("气温25℃", "气温二十五摄氏度"),
-    ("气温-5℃", "气温负五摄氏度"),
+    ("气温-5℃", "气温零下五摄氏度"),
     ("面积120m²", "面积一百二十平方米"),
     ("面积3㎡", "面积三平方米"),
     ("1800万元", "一千八百万元"),
     ("1,800人", "一千八百人"),
     ("第1季度", "第一季度"),
-    # negative numbers, fractions and percentages: 负 everywhere, temperatures included
+    # negative numbers, fractions and percentages: 负, but a temperature below zero is 零下, as forecasts say it
     ("-1/3", "负三分之一"),
     ("下降-98%", "下降负百分之九十八"),
     ("同比-2.3%", "同比负百分之二点三"),
-    ("气温-5℃至-1℃", "气温负五摄氏度至负一摄氏度"),
+    ("气温-5℃至-1℃", "气温零下五摄氏度至零下一摄氏度"),
+    ("最低气温-3℃至5℃", "最低气温零下三摄氏度至五摄氏度"),
+    ("-0.5°C", "零下零点五摄氏度"),
     ("1/3的人", "三分之一的人"),
     # currency symbols are never dropped
     ("收入$1.5万", "收入一点五万美元"),
@@ -189,6 +191,31 @@ def test_a_long_code_is_said_as_a_string_of_characters_not_spelled():
     ],
 )
 def test_lists_scores_and_years_before_the_common_era(written: str, said: str):
+    assert to_spoken(written) == said
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("第2个项目", "第二个项目"),  # an ordinal is never 两
+        ("2个小时", "两个小时"),  # a count is
+        ("95后的年轻人", "九五后的年轻人"),  # a birth cohort, digit by digit
+        ("10后出生的孩子", "一零后出生的孩子"),
+        ("3天后", "三天后"),  # a time after is not a cohort
+        ("排在20后面", "排在二十后面"),
+        ("营业时间18:00—20:00", "营业时间十八点到二十点"),  # a time range
+        ("9:00-17:00开放", "九点到十七点开放"),
+        ("7×24小时服务", "七乘二十四小时服务"),  # a product, each factor a number
+        ("3*4米", "三乘四米"),
+        ("8万元/平方米", "八万元每平方米"),  # a unit per unit
+        ("人均120元/人", "人均一百二十元每人"),
+        ("男/女", "男或女"),  # two words are still alternatives
+        ("通过12306网站购票", "通过幺二三零六网站购票"),  # a service number before what it serves
+        ("95588客服", "九五五八八客服"),
+        ("12306人", "一万二千三百零六人"),  # a count is still a count
+    ],
+)
+def test_ordinals_cohorts_time_ranges_products_rates_and_service_numbers(written: str, said: str):
     assert to_spoken(written) == said
 
 
