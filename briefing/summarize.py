@@ -101,6 +101,7 @@ def _within(sentences: tuple[str, ...], budget: int) -> tuple[str, ...]:
 # A sentence that opens with one of these leans on the sentence before it.
 _LEANS_ON_PREVIOUS_RE = re.compile(
     r"^(?:它|他|她|其|该|此|这|对此|为此|此外|另外|同时|与此同时|但|但是|然而|而|因此|所以|其中|随后|此前|"
+    r"上述|前述|以上|前者|后者|二者|两者|双方|不过|可是|不仅如此|除此之外|另一方面|相比之下|据此|由此|届时|当时|之后|"
     r"[二三四五六七八九十]是|[二三四五六七八九十]要|第[二三四五六七八九十]|其次|再次|最后|[（(]?[二三四五六七八九十][）)、])"
 )
 # A list's steps: '一要…。…二要…。…三要…。', '一是…', '第一…', '（一）…', '一、…', '首先…其次…最后…'.

@@ -123,6 +123,25 @@ def test_a_sentence_that_leans_on_the_one_before_comes_with_it_or_not_at_all(mon
     assert told_alone, "no length makes the summary choose the leaning sentence on its own"
 
 
+def test_a_sentence_about_the_aforesaid_comes_with_what_it_refers_to(monkeypatch: pytest.MonkeyPatch):
+    from briefing import summarize as stage
+
+    sentences = [
+        "区政府昨天召开老旧小区改造工作推进会，通报今年改造工作进展。",
+        "副区长王强、区住建局局长张华出席会议。",  # an attendance line, which a summary leaves out as no news
+        "上述负责人表示，今年全区计划改造老旧小区四十二个，涉及居民一万二千户，目前已完工三十个。",
+        "会议还对加装电梯、增设停车位等配套工作作出安排。",
+        FILLER,
+    ]
+    lengths = range(8, 30, 2)
+    for seconds in lengths:
+        indexes = _chosen_indexes(sentences, seconds)
+        assert 2 not in indexes or 1 in indexes, (seconds, indexes)
+    monkeypatch.setattr(stage, "_LEANS_ON_PREVIOUS_RE", re.compile(r"(?!)"))
+    told_alone = [s for s in lengths if (chosen := _chosen_indexes(sentences, s)) and 2 in chosen and 1 not in chosen]
+    assert told_alone, "no length makes the summary choose 上述… on its own: the case is not exercised"
+
+
 def test_a_story_without_punctuation_is_cut_to_its_length():
     target = SummaryTarget(45, 4.6)
     for body in ("这是一段没有任何标点的很长的文字" * 200, "全市新增就业岗位一万个，" * 300 + "。"):
