@@ -244,6 +244,8 @@ _CURRENCY_RE = re.compile(
 # A minus sign before a number (not between two numbers, which is a range): '-98%' -> '负98%'.
 _NEGATIVE_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d)")
 _BELOW_ZERO_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d+(?:\.\d+)?\s*(?:℃|°C|°|摄氏度))")
+# Measure words a count of two is said 两 before (第 before it makes an ordinal: 第二次).
+_COUNTED = "(?:次|倍|项|所|批|届|股|种|起|份|部|轮|台|成|则|款|只|支|组|架|艘|把|件|门|盏|棵|块|根|片|张|封|首|幅|笔|枚|颗|粒|对|双|副|辆)"
 # What a quantity is counted per: the denominator of '元/平方米', '次/天'.
 _PER_UNIT = "(?:平方米|平方公里|平米|立方米|公斤|千克|克|吨|斤|升|毫升|小时|分钟|秒|天|日|周|月|年|次|人|位|户|个|件|台|辆|套|间|张|份|亩|公里|千米|米|千瓦时|度)"
 # '2019·2·10', '2019.2.10', '2019/2/10' -> '2019年2月10日'
@@ -267,10 +269,17 @@ def _apply_news_rules(text: str) -> str:
     # Below zero is 零下 in a temperature, 负 anywhere else: '-3℃' -> 零下三摄氏度, '-2.3%' -> 负百分之二点三.
     text = _BELOW_ZERO_RE.sub("零下", text)
     text = _NEGATIVE_RE.sub("负", text)
+    # A lone 2 is 二 as a day of the month and a unit's number, 两 as a count and an hour: wetext
+    # has these the other way round ('11月2日' -> 十一月两日, '共2次' -> 共二次).
+    text = re.sub(r"(?<![\d.])2(?=日)", "二", text)
+    text = re.sub(r"(?<=[楼栋座])2(?=单元)", "二", text)
+    text = re.sub(rf"(?<![\d.第])2(?={_COUNTED}|点(?![\d])|年(?![级度]))", "两", text)
+    # A fraction right after a word: wetext would take the word into it ('约1/4' -> 四分之约一).
+    text = re.sub(rf"(?<=[{CJK}])(\d+)/(\d+)(?![\d/])", r"\2分之\1", text)
     # A birth cohort is said digit by digit: '95后' -> 九五后 (wetext reads some, not all).
     text = re.sub(r"(?<![\d.第])([0-9][05])后(?!面|来|续|期|者)", lambda m: read_digits(m.group(1)) + "后", text)
     # A time range, and a product of two numbers: '18:00—20:00' -> 18:00到20:00, '7×24小时' -> 7乘24小时.
-    text = re.sub(r"(?<!\d)(\d{1,2}:\d{2})" + _RANGE_LINK + r"(\d{1,2}:\d{2})(?!\d)", r"\1到\2", text)
+    text = re.sub(rf"(?<!\d)(\d{{1,2}}:\d{{2}})\s*[{_DASH}]{{1,2}}\s*(\d{{1,2}}:\d{{2}})(?!\d)", r"\1到\2", text)
     text = re.sub(r"(?<=\d)\s*[×✕*]\s*(?=\d)", "乘", text)
     # A unit per unit: '8万元/平方米' -> 8万元每平方米, '120元/人' -> 120元每人.
     text = re.sub(rf"(?<=\d)([{CJK}]{{1,3}})\s*/\s*(?={_PER_UNIT})", r"\1每", text)

@@ -213,6 +213,17 @@ def test_lists_scores_and_years_before_the_common_era(written: str, said: str):
         ("通过12306网站购票", "通过幺二三零六网站购票"),  # a service number before what it serves
         ("95588客服", "九五五八八客服"),
         ("12306人", "一万二千三百零六人"),  # a count is still a count
+        ("11月2日", "十一月二日"),  # a lone 2: 二 as a day of the month (wetext says 两日)
+        ("2日上午", "二日上午"),
+        ("3号楼2单元", "三号楼二单元"),
+        ("共2次", "共两次"),  # 两 as a count and an hour (wetext says 二次)
+        ("提出2项措施", "提出两项措施"),
+        ("下午2点", "下午两点"),
+        ("近2年", "近两年"),
+        ("2年级", "二年级"),
+        ("第2次", "第二次"),
+        ("12次", "十二次"),
+        ("约1/4的受访者", "约四分之一的受访者"),  # a fraction after a word keeps the word out of it
     ],
 )
 def test_ordinals_cohorts_time_ranges_products_rates_and_service_numbers(written: str, said: str):
