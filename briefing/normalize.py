@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from .errors import ConfigError
-from .pinyin import characters_for
+from .lexicon import PINYIN_READING_RE as PINYIN_READING_RE
+from .lexicon import Lexicon
+from .lexicon import LexiconEntry as LexiconEntry
 from .text import CJK, CLAUSE_MARKS, clean_text, to_chinese_punctuation
 
 DIGIT_NAMES = "零一二三四五六七八九"
@@ -50,72 +48,6 @@ LETTER_NAMES = {
 # What may remain in spoken text: Chinese characters and the pauses engines understand.
 _UNSPEAKABLE_RE = re.compile(rf"[^{CJK}{CLAUSE_MARKS}]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
-PINYIN_READING_RE = re.compile(r"[a-z]+[1-5](?: +[a-z]+[1-5])*")
-
-
-@dataclass(frozen=True)
-class LexiconEntry:
-    """One pronunciation fix: `written` is replaced by `spoken` after normalization."""
-
-    written: str
-    spoken: str
-    note: str = ""
-
-
-class Lexicon:
-    """A user-editable table of pronunciation fixes, longest match first."""
-
-    def __init__(self, entries: list[LexiconEntry] | None = None) -> None:
-        self.entries = sorted(entries or [], key=lambda entry: len(entry.written), reverse=True)
-        self._pattern = re.compile("|".join(map(_lexicon_pattern, self.entries))) if self.entries else None
-        self._spoken = {_lexicon_key(entry.written): entry.spoken for entry in self.entries}
-
-    @classmethod
-    def load(cls, path: Path) -> Lexicon:
-        """Read a TSV of `written<TAB>spoken<TAB>note`; '#' lines and a header row are skipped.
-
-        `spoken` is either characters the voice reads right (`单县	善县`) or TONE3 pinyin, one syllable
-        per character (`单县	shan4 xian4`), which becomes characters with exactly those readings.
-        """
-        try:
-            return cls.load_lines(path.read_text(encoding="utf-8").splitlines(), str(path))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the lexicon ({exc.strerror})") from None
-
-    @classmethod
-    def load_lines(cls, lines: list[str], path: str) -> Lexicon:
-        """The lexicon in `lines` (as `load` reads them); `path` names it in errors."""
-        entries = []
-        rows = list(csv.reader(lines, delimiter="\t"))
-        for number, row in enumerate(rows, start=1):
-            if not row or row[0].startswith("#") or row[:2] == ["written", "spoken"]:
-                continue
-            if len(row) < 2 or not row[0].strip() or not row[1].strip():
-                raise ConfigError(f"{path}:{number}: expected 'written<TAB>spoken<TAB>note', got {row!r}")
-            spoken = row[1].strip()
-            if PINYIN_READING_RE.fullmatch(spoken):
-                try:
-                    spoken = characters_for(spoken.split())
-                except ValueError as exc:
-                    raise ConfigError(f"{path}:{number}: {exc}") from None
-            entries.append(LexiconEntry(row[0].strip(), spoken, row[2].strip() if len(row) > 2 else ""))
-        return cls(entries)
-
-    def apply(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda match: self._spoken[_lexicon_key(match.group(0))], text)
-
-
-def _lexicon_key(written: str) -> str:
-    return written.casefold() if written.isascii() else written
-
-
-def _lexicon_pattern(entry: LexiconEntry) -> str:
-    """A Latin word matches in any case and only as a whole word ('Google', 'GOOGLE', not 'Googleplex')."""
-    if entry.written.isascii():
-        return rf"(?i:(?<![A-Za-z]){re.escape(entry.written)}(?![A-Za-z]))"
-    return re.escape(entry.written)
 
 
 def to_spoken(text: str, lexicon: Lexicon | None = None, latin: bool = False) -> str:
@@ -269,20 +201,6 @@ def _apply_news_rules(text: str) -> str:
     # Below zero is 零下 in a temperature, 负 anywhere else: '-3℃' -> 零下三摄氏度, '-2.3%' -> 负百分之二点三.
     text = _BELOW_ZERO_RE.sub("零下", text)
     text = _NEGATIVE_RE.sub("负", text)
-    # A lone 2 is 二 as a day of the month and a unit's number, 两 as a count and an hour: wetext
-    # has these the other way round ('11月2日' -> 十一月两日, '共2次' -> 共二次).
-    text = re.sub(r"(?<![\d.])2(?=日)", "二", text)
-    text = re.sub(r"(?<=[楼栋座])2(?=单元)", "二", text)
-    text = re.sub(rf"(?<![\d.第])2(?={_COUNTED}|点(?![\d])|年(?![级度]))", "两", text)
-    # A fraction right after a word: wetext would take the word into it ('约1/4' -> 四分之约一).
-    text = re.sub(rf"(?<=[{CJK}])(\d+)/(\d+)(?![\d/])", r"\2分之\1", text)
-    # A birth cohort is said digit by digit: '95后' -> 九五后 (wetext reads some, not all).
-    text = re.sub(r"(?<![\d.第])([0-9][05])后(?!面|来|续|期|者)", lambda m: read_digits(m.group(1)) + "后", text)
-    # A time range, and a product of two numbers: '18:00—20:00' -> 18:00到20:00, '7×24小时' -> 7乘24小时.
-    text = re.sub(rf"(?<!\d)(\d{{1,2}}:\d{{2}})\s*[{_DASH}]{{1,2}}\s*(\d{{1,2}}:\d{{2}})(?!\d)", r"\1到\2", text)
-    text = re.sub(r"(?<=\d)\s*[×✕*]\s*(?=\d)", "乘", text)
-    # A unit per unit: '8万元/平方米' -> 8万元每平方米, '120元/人' -> 120元每人.
-    text = re.sub(rf"(?<=\d)([{CJK}]{{1,3}})\s*/\s*(?={_PER_UNIT})", r"\1每", text)
     # Year ranges: '2019—2020年' -> '二零一九到二零二零年'
     text = re.sub(
         rf"(?<!\d)(\d{{4}}){_RANGE_LINK}(\d{{4}})(?=年)",
@@ -292,6 +210,30 @@ def _apply_news_rules(text: str) -> str:
     # Zero-padded months and days: '2015年08月08号' -> '2015年8月8号'
     text = re.sub(r"(?<=[年月\s])0(\d)(?=[月日号])", r"\1", text)
     text = re.sub(r"^0(\d)(?=[月日号])", r"\1", text)
+    text = _numbers_in_context(text)
+    text = _codes(text)
+    # Percentage and per-mille ranges: '3%-5%' -> '3%到5%'
+    text = re.sub(rf"({_NUMBER})%?{_RANGE_LINK}({_NUMBER})([%‰])", r"\1\3到\2\3", text)
+    text = re.sub(rf"({_NUMBER})‰", r"千分之\1", text)
+    # Number ranges before a unit or a Chinese word: '3-5天' -> '3到5天'
+    text = re.sub(rf"(?<![\d.])({_NUMBER}){_RANGE_LINK}({_NUMBER})(?=[{CJK}%℃]|[a-zA-Z]+\b)", r"\1到\2", text)
+    # Powers and comparisons, which wetext drops: '10^9' -> 10的9次方, '2³' -> 2的3次方, '≠' -> 不等于.
+    text = re.sub(r"(?<=\d)\s*\^\s*((?:负|-)?\d+)", lambda m: f"的{m.group(1).replace('-', '负')}次方", text)
+    text = re.sub(r"(?<=\d)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)(?![A-Za-z])", lambda m: f"的{m.group(1).translate(_SUPERSCRIPT_DIGITS)}次方", text)
+    text = re.sub("[≠≈≤≥<>]", lambda m: _COMPARISONS[m.group()], text)
+    # Squared and cubed units wetext does not know in every spelling.
+    text = text.replace("㎡", "平方米").replace("m²", "平方米").replace("m2", "平方米").replace("km²", "平方公里")
+    text = text.replace("m³", "立方米").replace("㎞", "公里")
+    text = re.sub(r"(?<=\d)\s*km(?![A-Za-z])", "公里", text)
+    text = re.sub(r"(?<=\d)\s*kg(?![A-Za-z])", "公斤", text)
+    # Lower-case units that would otherwise be spelled as letters ('5G' the network stays a letter).
+    text = re.sub(r"(?<=\d)\s*(mg|μg|ug|g|ml|mL|L)(?![A-Za-z])", lambda m: _SMALL_UNITS[m.group(1)], text)
+    text = re.sub(r"(?<=\d)\s*[kK][mM]/[hH]", "公里每小时", text)
+    return _read_asides_and_marks(text)
+
+
+def _codes(text: str) -> str:
+    """Numbers that are codes, said digit by digit: rooms, routes, flights, phones, hotlines, labels."""
     # Room, bus, flight and line numbers are read digit by digit.
     text = re.sub(r"(?<!\d)(\d{2,})(?=路(?:公交|汽车|车|$|[，。、；\s])|次列车|号线|室|房间|航班)", lambda m: read_code(m.group(1)), text)
     text = re.sub(r"(?<=房间|航班|车次|门牌)(\d+)", lambda m: read_code(m.group(1)), text)
@@ -311,24 +253,26 @@ def _apply_news_rules(text: str) -> str:
     # A stock code: six digits in brackets after a company's name, with or without its market (600519.SH).
     text = re.sub(r"(?<=[\u4e00-\u9fa5][（(])(\d{6})(?:\.(?:SH|SZ|BJ|HK))?(?=[）)](?![元万亿]))", lambda m: read_code(m.group(1)), text)
     text = re.sub(r"(?<![\d.])(\d{13,})(?![\d.])", lambda m: read_code(m.group(1)), text)
-    # Percentage and per-mille ranges: '3%-5%' -> '3%到5%'
-    text = re.sub(rf"({_NUMBER})%?{_RANGE_LINK}({_NUMBER})([%‰])", r"\1\3到\2\3", text)
-    text = re.sub(rf"({_NUMBER})‰", r"千分之\1", text)
-    # Number ranges before a unit or a Chinese word: '3-5天' -> '3到5天'
-    text = re.sub(rf"(?<![\d.])({_NUMBER}){_RANGE_LINK}({_NUMBER})(?=[{CJK}%℃]|[a-zA-Z]+\b)", r"\1到\2", text)
-    # Powers and comparisons, which wetext drops: '10^9' -> 10的9次方, '2³' -> 2的3次方, '≠' -> 不等于.
-    text = re.sub(r"(?<=\d)\s*\^\s*((?:负|-)?\d+)", lambda m: f"的{m.group(1).replace('-', '负')}次方", text)
-    text = re.sub(r"(?<=\d)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)(?![A-Za-z])", lambda m: f"的{m.group(1).translate(_SUPERSCRIPT_DIGITS)}次方", text)
-    text = re.sub("[≠≈≤≥<>]", lambda m: _COMPARISONS[m.group()], text)
-    # Squared and cubed units wetext does not know in every spelling.
-    text = text.replace("㎡", "平方米").replace("m²", "平方米").replace("m2", "平方米").replace("km²", "平方公里")
-    text = text.replace("m³", "立方米").replace("㎞", "公里")
-    text = re.sub(r"(?<=\d)\s*km(?![A-Za-z])", "公里", text)
-    text = re.sub(r"(?<=\d)\s*kg(?![A-Za-z])", "公斤", text)
-    # Lower-case units that would otherwise be spelled as letters ('5G' the network stays a letter).
-    text = re.sub(r"(?<=\d)\s*(mg|μg|ug|g|ml|mL|L)(?![A-Za-z])", lambda m: _SMALL_UNITS[m.group(1)], text)
-    text = re.sub(r"(?<=\d)\s*[kK][mM]/[hH]", "公里每小时", text)
-    return _read_asides_and_marks(text)
+    return text
+
+
+def _numbers_in_context(text: str) -> str:
+    """What a number is, from the words around it, where wetext reads it otherwise."""
+    # A lone 2 is 二 as a day of the month and a unit's number, 两 as a count and an hour: wetext
+    # has these the other way round ('11月2日' -> 十一月两日, '共2次' -> 共二次).
+    text = re.sub(r"(?<![\d.])2(?=日)", "二", text)
+    text = re.sub(r"(?<=[楼栋座])2(?=单元)", "二", text)
+    text = re.sub(rf"(?<![\d.第])2(?={_COUNTED}|点(?![\d])|年(?![级度]))", "两", text)
+    # A fraction right after a word: wetext would take the word into it ('约1/4' -> 四分之约一).
+    text = re.sub(rf"(?<=[{CJK}])(\d+)/(\d+)(?![\d/])", r"\2分之\1", text)
+    # A birth cohort is said digit by digit: '95后' -> 九五后 (wetext reads some, not all).
+    text = re.sub(r"(?<![\d.第])([0-9][05])后(?!面|来|续|期|者)", lambda m: read_digits(m.group(1)) + "后", text)
+    # A time range, and a product of two numbers: '18:00—20:00' -> 18:00到20:00, '7×24小时' -> 7乘24小时.
+    text = re.sub(rf"(?<!\d)(\d{{1,2}}:\d{{2}})\s*[{_DASH}]{{1,2}}\s*(\d{{1,2}}:\d{{2}})(?!\d)", r"\1到\2", text)
+    text = re.sub(r"(?<=\d)\s*[×✕*]\s*(?=\d)", "乘", text)
+    # A unit per unit: '8万元/平方米' -> 8万元每平方米, '120元/人' -> 120元每人.
+    text = re.sub(rf"(?<=\d)([{CJK}]{{1,3}})\s*/\s*(?={_PER_UNIT})", r"\1每", text)
+    return text
 
 
 def _long_run(match: re.Match[str]) -> str:

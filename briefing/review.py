@@ -20,7 +20,8 @@ from .config import Config
 from .drafts import Candidate, DraftState, Edit, StoryLink, article_from_dict, read_draft, write_draft
 from .errors import BriefingError, UsageError
 from .files import output_lock
-from .normalize import Lexicon, LexiconEntry, to_spoken
+from .lexicon import LexiconEntry, save_lexicon_entry
+from .normalize import to_spoken
 from .plan import MAX_TITLE_CHARS, load_lexicon
 from .script import MAX_SPOKEN_CHARS, Role, Script, Segment, Story, lay_out, read_script, script_from_dict, write_script
 from .text import clean_text, strip_marks
@@ -214,7 +215,7 @@ def _dropped(draft: Draft, chosen: Candidate) -> tuple[Story, list[Segment], Sto
 def set_reading(draft: Draft, config: Config, word: str, reading: str) -> Change:
     """Save how `word` is said (TONE3 pinyin, one syllable per character) in the lexicon, for this
     draft and every later episode; the draft's segments that hold the word are said anew."""
-    from .normalize import PINYIN_READING_RE
+    from .lexicon import PINYIN_READING_RE
     from .pinyin import characters_for
 
     word = _bounded(word, 12, "the word")
@@ -229,17 +230,6 @@ def set_reading(draft: Draft, config: Config, word: str, reading: str) -> Change
     lexicon = load_lexicon(config)
     segments = tuple(replace(s, spoken=to_spoken(s.text, lexicon)) if word in s.text else s for s in draft.script.segments)
     return replace(draft.script, segments=segments), draft.state.links, draft.state.candidates, _edit("", None, None, word, reading)
-
-
-def save_lexicon_entry(path: Path, entry: LexiconEntry) -> None:
-    """Add `entry` to the lexicon TSV, replacing the word's earlier entry, atomically."""
-    from .files import write_atomically
-
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else ["written\tspoken\tnote"]
-    lines = [line for line in lines if line.split("\t")[0].strip() != entry.written]
-    lines.append(f"{entry.written}\t{entry.spoken}\t{entry.note}")
-    Lexicon.load_lines(lines, str(path))  # refuse to write a lexicon that would not load
-    write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 ACTIONS: dict[str, Callable[..., Change]] = {
