@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .config import Config
+from .desk_page import CONTENT_SECURITY_POLICY, day_page, index_page, published_page
 from .drafts import REVIEWED_FILE, is_draft, publish_draft
 from .episode import finished_manifest
 from .errors import BriefingError
@@ -118,6 +119,7 @@ class Desk:
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
 
     # --- pages -------------------------------------------------------------------------------
@@ -126,8 +128,6 @@ class Desk:
         raise web.HTTPFound("/review/")
 
     async def index(self, request: web.Request) -> web.Response:
-        from .desk_page import index_page
-
         return _html(index_page(self.days()))
 
     def days(self) -> list[tuple[str, str]]:
@@ -141,8 +141,6 @@ class Desk:
         return found
 
     async def day(self, request: web.Request) -> web.Response:
-        from .desk_page import day_page, published_page
-
         folder = self._folder(request)
         if not is_draft(folder):
             manifest = finished_manifest(folder)

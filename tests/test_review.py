@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import sqlite3
 import urllib.error
@@ -279,8 +280,10 @@ def test_on_loopback_the_desk_answers_only_to_a_loopback_host_and_changes_need_t
     config, _, folder = drafted
     desk = Desk(folder.parent, config, "another-test-token-0123", needs_token=False)
     with serving(make_app(folder.parent, desk=desk)) as base:
-        status, _, page = call(f"{base}/review/{DAY}/")
+        status, headers, page = call(f"{base}/review/{DAY}/")
         assert status == 200 and "国务院常务会议部署稳就业工作" in page.decode() and "Approve and publish" in page.decode()
+        assert "script-src 'sha256-" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store" and "Access-Control-Allow-Origin" not in headers
         assert call(f"{base}/review/{DAY}/", headers={"Host": "evil.example:80"})[0] == 403  # DNS rebinding
 
         drop = {"action": "drop", "story": 3, "version": 1}
@@ -305,6 +308,22 @@ def test_on_loopback_the_desk_answers_only_to_a_loopback_host_and_changes_need_t
         # Dropping a story changes what the intro and the rundown say: those two segments are made, no other.
         assert status == 200 and json.loads(answer)["made"] == 2 and len(feed_items(folder.parent)) == 1
         assert call(f"{base}/{DAY}/episode.mp3")[0] == 200
+
+
+def test_a_hostile_headline_or_link_is_shown_as_text_and_never_run(drafted):
+    from dataclasses import replace
+
+    from briefing.drafts import StoryLink, write_draft
+
+    config, _, folder = drafted
+    state = read_draft(folder)
+    write_draft(folder, replace(state, links=(StoryLink("javascript:alert(1)"), *state.links[1:])))
+    change_draft(folder, config, 1, "headline", story=2, title='<script>alert(1)</script>"><img src=x onerror=alert(2)>')
+    desk = Desk(folder.parent, config, "hostile-test-token-012345", needs_token=False)
+    with serving(make_app(folder.parent, desk=desk)) as base:
+        page = call(f"{base}/review/{DAY}/")[2].decode()
+    assert "javascript:" not in page and "<img" not in page and "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_listening_makes_one_segment_once_however_often_it_is_asked(drafted, isolated_cache: Path):
@@ -354,7 +373,7 @@ def test_an_editor_reviews_a_draft_in_chromium_on_a_phone_and_approves_it(drafte
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     require(Path(chromium).exists(), "Debian's chromium")
     from PIL import Image, ImageStat
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     config, _, folder = drafted
     segment = body_segment(folder, config, 1)
@@ -383,10 +402,10 @@ def test_an_editor_reviews_a_draft_in_chromium_on_a_phone_and_approves_it(drafte
         listen = page.locator(f"button[data-listen='{segment}']")
         listen.click()
         audio = page.locator(f"#audio-{segment}")
-        page.wait_for_function(f"document.getElementById('audio-{segment}').src.includes('segment/')")
+        expect(audio).to_have_attribute("src", re.compile(r"segment/"), timeout=60_000)  # the page runs under its CSP
         audio.evaluate("a => a.readyState >= 1 || new Promise(r => a.addEventListener('loadedmetadata', r, {once: true}))")
         assert audio.evaluate("a => a.duration") > 1.0
-        page.wait_for_function(f"document.getElementById('made-{segment}').textContent.endsWith('· made')")
+        expect(page.locator(f"#made-{segment}")).to_have_text(re.compile(r"· made$"))
         page.screenshot(path=str(shots / "desk-phone.png"), full_page=False)
 
         # Drop the third story; the rundown follows.
