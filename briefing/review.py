@@ -21,7 +21,7 @@ from .drafts import Candidate, DraftState, Edit, StoryLink, article_from_dict, r
 from .errors import BriefingError, UsageError
 from .files import output_lock
 from .lexicon import LexiconEntry, save_lexicon_entry
-from .normalize import to_spoken
+from .normalize import to_spoken, unspeakable
 from .plan import MAX_TITLE_CHARS, load_lexicon
 from .script import MAX_SPOKEN_CHARS, Role, Script, Segment, Story, lay_out, read_script, script_from_dict, write_script
 from .text import clean_text, strip_marks
@@ -132,6 +132,8 @@ def edit_segment(draft: Draft, config: Config, segment: int, text: str = "", spo
     lexicon = load_lexicon(config)
     if spoken:
         new = replace(old, spoken=_bounded(spoken, MAX_SPOKEN_CHARS * 2, "the spoken form"))
+        if cannot := sorted(unspeakable(new.spoken, latin=True)):
+            raise EditRefused(f"the voice cannot say {' '.join(cannot)} in a spoken form; write it in characters (3 -> 三)")
     else:
         written = _bounded(text, MAX_WRITTEN_CHARS, "the text")
         new = replace(old, text=written, spoken=to_spoken(written, lexicon))

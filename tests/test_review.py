@@ -201,6 +201,7 @@ def test_an_edit_derives_the_spoken_form_and_a_reading_goes_to_the_lexicon(draft
         ("edit", {"text": "，。！"}, "empty"),
         ("edit", {"text": "长" * 401}, "over 400"),
         ("edit", {"spoken": "\x07\x1b"}, "empty"),
+        ("edit", {"spoken": "共3个，%好。"}, "cannot say % 3"),
         ("headline", {"story": 1, "title": " "}, "empty"),
         ("headline", {"story": 9, "title": "新标题"}, "no story 9"),
         ("move", {"story": 1, "by": -1}, "already first"),
