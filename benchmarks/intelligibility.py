@@ -1,6 +1,8 @@
 """Intelligibility of an episode: cut it at its transcript cues and score each clip with the ASR tool.
 
-Usage: .venv/bin/python -m benchmarks.intelligibility output/2026-11-26 [--asr-python /tmp/asr-venv/bin/python]
+Usage: .venv/bin/python -m benchmarks.intelligibility output/2026-11-26 [--before OTHER_EPISODE_DIR]
+       [--asr-python /tmp/asr-venv/bin/python]
+With --before, the same page's episode made before a change is scored too, and both figures printed.
 The ASR tool lives in ../shared/tools/asr (see its README to install it). The reference for each
 clip is the segment's spoken form, which is what the voice was asked to say.
 """
@@ -29,13 +31,26 @@ def main() -> None:
     parser.add_argument("--asr-python", default="/tmp/asr-venv/bin/python")
     parser.add_argument("--cer-tool", type=Path, default=CER_TOOL, help=f"the ASR tool's cer.py (default: {CER_TOOL})")
     parser.add_argument("--min-chars", type=int, default=8, help="skip shorter segments (the ASR needs context)")
+    parser.add_argument("--before", type=Path, help="an episode folder made before the change, scored the same way")
     args = parser.parse_args()
     if not args.cer_tool.exists() or not Path(args.asr_python).exists():
         parser.error(f"need the ASR tool at {args.cer_tool} and its Python at {args.asr_python}; see shared/tools/asr/README.md")
+    after = _score(args.episode_dir, args)
+    print(after[-4000:])
+    if args.before:
+        summary = [_summary(_score(args.before, args)), _summary(after)]
+        print(f"before ({args.before}): {summary[0]}\nafter  ({args.episode_dir}): {summary[1]}")
 
-    script = json.loads((args.episode_dir / "script.json").read_text(encoding="utf-8"))
-    cues = read_vtt(args.episode_dir / "transcript.vtt")
-    samples = decode(args.episode_dir / "episode.mp3", 16000)
+
+def _summary(output: str) -> str:
+    return next((line for line in output.splitlines() if line.startswith("MEAN_CER")), output.strip()[-300:])
+
+
+def _score(episode_dir: Path, args: argparse.Namespace) -> str:
+    """The ASR tool's report for each clip of `episode_dir` against its spoken text."""
+    script = json.loads((episode_dir / "script.json").read_text(encoding="utf-8"))
+    cues = read_vtt(episode_dir / "transcript.vtt")
+    samples = decode(episode_dir / "episode.mp3", 16000)
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "manifest.tsv"
         rows = []
@@ -52,7 +67,7 @@ def main() -> None:
             rows.append(f"{path}\t{segment['spoken']}")
         manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
         result = subprocess.run([args.asr_python, str(args.cer_tool), "--batch", str(manifest)], capture_output=True, text=True)
-    print(result.stdout[-4000:] if result.returncode == 0 else result.stderr[-2000:])
+    return result.stdout if result.returncode == 0 else result.stderr[-2000:]
 
 
 def _segment_spans(cues: list[tuple[float, float, str]], segments: list[dict[str, str]]) -> list[tuple[float, float]]:
