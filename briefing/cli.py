@@ -207,10 +207,12 @@ def daily(
     cluster: str | None = ClusterOption,
     base_url: str | None = BaseUrlOption,
     play_on: str | None = typer.Option(None, "--play", help="Then play the episode on this speaker (see briefing play)."),
-    draft: bool = typer.Option(
-        False,
-        "--draft",
-        help="Make a draft to review (briefing serve's /review/ desk) and approve with briefing publish; nothing is published.",
+    draft: bool | None = typer.Option(
+        None,
+        "--draft/--no-draft",
+        help="Make a draft to review (briefing serve's /review/ desk) and approve with briefing publish; nothing is published "
+        "(default: the config's draft).",
+        show_default=False,
     ),
     config_path: Path | None = ConfigOption,
 ) -> None:
@@ -220,7 +222,7 @@ def daily(
     Example: briefing daily examples/newspaper-page.txt --date 2026-11-26
     """
     config = _on_cluster(pipeline.with_voice_choices(Config.load(config_path), engine, voice, host_voice, strict), cluster)
-    draft = draft or config.review.draft
+    draft = config.review.draft if draft is None else draft
     with progress_bar() as progress:
         result = pipeline.daily(pages or [], config, date, out, base_url or "", progress, draft=draft)
     _warn(result.warnings)
@@ -232,6 +234,8 @@ def daily(
     if draft and is_draft(result.mp3.parent):
         day = result.mp3.parent.name
         _say(f"  draft, not published: review it at /review/{day}/ (briefing serve), or approve it with briefing publish {day}")
+        if play_on:
+            _say(f"  not played on {play_on}: a draft is heard on the review desk until it is approved", err=True)
         play_on = None
     if play_on:
         _play(out or config.paths.output_path, result.mp3.parent.name, play_on, config, base_url or "")

@@ -362,6 +362,12 @@ def test_the_command_line_drafts_and_publishes(tmp_path: Path):
     assert published.exit_code == 0 and "0 segments synthesized" in published.output, published.output
     again = runner.invoke(app, ["publish", DAY.isoformat(), "--config", str(config_file)])
     assert again.exit_code == 0 and "already published; nothing to do" in again.output
+    # With draft = true in the config, --no-draft publishes at once.
+    config_file.write_text(config_file.read_text(encoding="utf-8") + "draft = true\n", encoding="utf-8")
+    other_day = (DAY + dt.timedelta(days=1)).isoformat()
+    now = runner.invoke(app, ["daily", str(page), "--date", other_day, "--no-draft", "--config", str(config_file)])
+    assert now.exit_code == 0 and "draft, not published" not in now.output, now.output
+    assert len(feed_items(tmp_path / "output")) == 2
     missing = runner.invoke(app, ["publish", "2026-01-01", "--config", str(config_file)])
     assert missing.exit_code == 2 and "no draft for 2026-01-01" in missing.output and "briefing daily --draft" in missing.output
 
