@@ -119,7 +119,7 @@ def _wetext_normalizer():
 def _prepare(text: str) -> str:
     text = "".join(_fold_full_width(ch) for ch in clean_text(text))
     text = to_chinese_punctuation(text)
-    text = text.replace("\u3000", " ")
+    text = text.replace("\u3000", " ").replace("〇", "零")  # 二〇二四年: 〇 is the digit zero, said 零
     # A space between Chinese words (headline halves) is a pause.
     text = re.sub(rf"(?<=[{CJK}”」])\s+(?=[{CJK}“「])", "，", text)
     return text.strip()
@@ -177,7 +177,7 @@ _CURRENCY_RE = re.compile(
 _NEGATIVE_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d)")
 _BELOW_ZERO_RE = re.compile(r"(?<![\d.A-Za-z%])[-－−](?=\d+(?:\.\d+)?\s*(?:℃|°C|°|摄氏度))")
 # Measure words a count of two is said 两 before (第 before it makes an ordinal: 第二次).
-_COUNTED = "(?:次|倍|项|所|批|届|股|种|起|份|部|轮|台|成|则|款|只|支|组|架|艘|把|件|门|盏|棵|块|根|片|张|封|首|幅|笔|枚|颗|粒|对|双|副|辆)"
+_COUNTED = "(?:平方|立方|次|倍|项|所|批|届|股|种|起|份|部|轮|台|成|则|款|只|支|组|架|艘|把|件|门|盏|棵|块|根|片|张|封|首|幅|笔|枚|颗|粒|对|双|副|辆)"
 # What a quantity is counted per: the denominator of '元/平方米', '次/天'.
 _PER_UNIT = "(?:平方米|平方公里|平米|立方米|公斤|千克|克|吨|斤|升|毫升|小时|分钟|秒|天|日|周|月|年|次|人|位|户|个|件|台|辆|套|间|张|份|亩|公里|千米|米|千瓦时|度)"
 # '2019·2·10', '2019.2.10', '2019/2/10' -> '2019年2月10日'
@@ -263,6 +263,10 @@ def _numbers_in_context(text: str) -> str:
     text = re.sub(r"(?<![\d.])2(?=日)", "二", text)
     text = re.sub(r"(?<=[楼栋座])2(?=单元)", "二", text)
     text = re.sub(rf"(?<![\d.第])2(?={_COUNTED}|点(?![\d])|年(?![级度]))", "两", text)
+    # Every number of a list after 第 is an ordinal: '第1、2名' -> 第一、二名.
+    text = re.sub(r"第\d+(?:、\d+)+", lambda m: re.sub(r"(?<!\d)2(?!\d)", "二", m.group()), text)
+    # Hundredths of a second are said digit by digit: '9秒83' -> 九秒八三.
+    text = re.sub(r"(?<=\d秒)(\d{2})(?![\d万亿千百个])", lambda m: read_digits(m.group(1)), text)
     # A fraction right after a word: wetext would take the word into it ('约1/4' -> 四分之约一).
     text = re.sub(rf"(?<=[{CJK}])(\d+)/(\d+)(?![\d/])", r"\2分之\1", text)
     # A birth cohort is said digit by digit: '95后' -> 九五后 (wetext reads some, not all).

@@ -224,6 +224,10 @@ def test_lists_scores_and_years_before_the_common_era(written: str, said: str):
         ("第2次", "第二次"),
         ("12次", "十二次"),
         ("约1/4的受访者", "约四分之一的受访者"),  # a fraction after a word keeps the word out of it
+        ("占地约2平方公里", "占地约两平方公里"),
+        ("第1、2、3名", "第一、二、三名"),  # every number of a list after 第 is an ordinal
+        ("刷新了9秒83的纪录", "刷新了九秒八三的纪录"),  # hundredths of a second, digit by digit
+        ("二〇二四年", "二零二四年"),  # 〇 is a digit, not a mark to drop
     ],
 )
 def test_ordinals_cohorts_time_ranges_products_rates_and_service_numbers(written: str, said: str):
