@@ -31,7 +31,7 @@ from .config import Config
 from .desk_page import CONTENT_SECURITY_POLICY, day_page, index_page, published_page
 from .drafts import REVIEWED_FILE, is_draft, publish_draft
 from .episode import finished_manifest
-from .errors import BriefingError
+from .errors import BriefingError, OutputBusy
 from .review import ACTIONS, Draft, EditRefused, StaleEdit, change_draft, open_draft, undo_last
 
 TOKEN_ENV = "BRIEFING_REVIEW_TOKEN"
@@ -231,8 +231,10 @@ class Desk:
             draft: Draft = await asyncio.to_thread(make)
         except StaleEdit as exc:
             return web.json_response({"error": str(exc), "version": exc.version}, status=409)
+        except OutputBusy as exc:
+            return _refused(409, str(exc))
         except (EditRefused, BriefingError, ValueError, TypeError) as exc:
-            return _refused(409 if "another briefing run" in str(exc) else 400, str(exc))
+            return _refused(400, str(exc))
         return web.json_response({"version": draft.state.version})
 
     async def publish(self, request: web.Request) -> web.Response:
@@ -242,7 +244,7 @@ class Desk:
         try:
             published = await asyncio.to_thread(publish_draft, dt.date.fromisoformat(folder.name), self.config, self.root)
         except BriefingError as exc:
-            return _refused(409 if "another briefing run" in str(exc) else 400, f"not published, the draft is as it was: {exc}")
+            return _refused(409 if isinstance(exc, OutputBusy) else 400, f"not published, the draft is as it was: {exc}")
         finally:
             self.publishing.release()
         episode = published.episode

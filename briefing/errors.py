@@ -41,5 +41,9 @@ class OutputError(BriefingError, OSError):
     """A result could not be written (disk full, no permission); earlier files are left as they were."""
 
 
+class OutputBusy(OutputError):
+    """Another briefing run holds the output folder's lock; trying again later may succeed."""
+
+
 class SpeakerError(BriefingError, RuntimeError):
     """A speaker could not be found, reached, or made to play."""

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, OutputError
+from .errors import ConfigError, OutputBusy, OutputError
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +101,7 @@ def output_lock(folder: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
-            raise OutputError(
+            raise OutputBusy(
                 f"{folder}: another briefing run (pid {holder}) is writing this output folder; "
                 "wait for it to finish or stop it, then run again"
             ) from None

@@ -303,6 +303,11 @@ def test_on_loopback_the_desk_answers_only_to_a_loopback_host_and_changes_need_t
         assert call(f"{base}/review/{DAY}/change", "POST", {"action": "rm", "version": 2}, same)[0] == 400
         assert call(f"{base}/review/{DAY}/change", "POST", {"action": "drop", "story": "x", "version": 2}, same)[0] == 400
         assert call(f"{base}/review/{DAY}/change", "POST", {"action": "drop", "story": 1}, same)[0] == 400  # no version
+        from briefing.files import output_lock
+
+        with output_lock(folder.parent):  # a daily run writing the folder: try again later
+            status, _, answer = call(f"{base}/review/{DAY}/change", "POST", {"action": "drop", "story": 1, "version": 2}, same)
+        assert status == 409 and "another briefing run" in json.loads(answer)["error"]
 
         assert feed_items(folder.parent) == []
         status, _, answer = call(f"{base}/review/{DAY}/publish", "POST", {}, same)
