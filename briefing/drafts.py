@@ -225,9 +225,7 @@ def publish_draft(
         with synthesis_places(config, voices, executor) as places:
             episode = make_episode(script, config, out_root, voices, places, progress, fingerprint, sidecars)
         write_atomically(folder / REVIEWED_FILE, _reviewed(state, approved, episode))
-        synthesis = episode.synthesis
-        run.stories, run.seconds_of_audio = episode.stories, round(episode.duration, 1)
-        run.segments_made, run.segments_reused = synthesis.synthesized, synthesis.reused
+        run.made(episode)
         warnings = [record_told(out_root, date, read_sidecar(told), config.stories.dedup_days)] if told else []
         feed = publish(out_root, config, base_url)
     return PublishedDraft(folder, episode, feed, tuple(w for w in warnings if w))

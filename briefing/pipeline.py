@@ -153,9 +153,7 @@ def _daily(
 def _log_result(run: Run, result: DailyResult) -> None:
     run.up_to_date, run.warnings, run.problems = result.episode is None, list(result.warnings), list(result.problems)
     if result.episode is not None:
-        synthesis = result.episode.synthesis
-        run.stories, run.seconds_of_audio = result.episode.stories, round(result.episode.duration, 1)
-        run.segments_made, run.segments_reused = synthesis.synthesized, synthesis.reused
+        run.made(result.episode)
     elif result.reused is not None:
         run.stories, run.seconds_of_audio = len(result.reused.stories), result.reused.duration
 

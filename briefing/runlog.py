@@ -1,4 +1,4 @@
-"""The run log: one JSON line per `daily`, `batch` and `publish` in OUT/runs.jsonl, kept to the
+"""The run log: one JSON line per `daily` (or draft), approval, `batch` and `publish` in OUT/runs.jsonl, kept to the
 newest MAX_RUNS lines, so `briefing status` can say what happened on a bad morning."""
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .files import write_atomically
+
+if TYPE_CHECKING:
+    from .build import Episode
 
 RUN_LOG = "runs.jsonl"
 MAX_RUNS = 400  # more than a year of mornings
@@ -53,6 +56,11 @@ class Run:
             yield
         finally:
             self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - started, 3)
+
+    def made(self, episode: Episode) -> None:
+        """Record the episode this run made: its stories, length and segments made and reused."""
+        self.stories, self.seconds_of_audio = episode.stories, round(episode.duration, 1)
+        self.segments_made, self.segments_reused = episode.synthesis.synthesized, episode.synthesis.reused
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
