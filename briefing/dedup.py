@@ -148,11 +148,16 @@ def sidecar_bytes(stories: Iterable[tuple[str, str, MinHash]]) -> bytes:
 
 
 def encode_signature(sig: MinHash) -> str:
+    """A signature as told.json (and a draft) keeps it: base64 of its hash values."""
     return base64.b64encode(_blob(sig)).decode()
 
 
+def decode_signature(text: str) -> MinHash:
+    return _minhash(base64.b64decode(text))
+
+
 def read_sidecar(data: bytes) -> list[tuple[str, str, MinHash]]:
-    return [(str(r["title"]), str(r["url"]), _minhash(base64.b64decode(r["signature"]))) for r in json.loads(data)]
+    return [(str(r["title"]), str(r["url"]), decode_signature(r["signature"])) for r in json.loads(data)]
 
 
 def _blob(sig: MinHash) -> bytes:

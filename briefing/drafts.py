@@ -23,6 +23,8 @@ from .files import write_atomically
 from .ingest import Article
 
 if TYPE_CHECKING:
+    from datasketch import MinHash
+
     from .build import Episode
     from .choose import Gathered
     from .config import Config
@@ -87,14 +89,14 @@ class DraftState:
             version=int(raw["version"]),
         )
 
-    def told_rows(self, script: Script) -> bytes:
-        """told.json for the script as it stands: its stories that came from sources, under their headlines."""
-        rows = [
-            {"title": story.title, "url": link.url, "signature": link.signature}
-            for story, link in zip(script.stories, self.links)
-            if link.signature
+    def told(self, script: Script) -> list[tuple[str, str, MinHash]]:
+        """What the script as it stands tells, as told.json records it: its stories that came from
+        sources, under their headlines."""
+        from .dedup import decode_signature
+
+        return [
+            (story.title, link.url, decode_signature(link.signature)) for story, link in zip(script.stories, self.links) if link.signature
         ]
-        return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8") if rows else b""
 
 
 def read_draft(folder: Path) -> DraftState | None:
@@ -197,7 +199,7 @@ def publish_draft(
     failure leaves the draft as it was. Publishing a published day does nothing."""
     from .build import make_episode, read_voices, synthesis_places
     from .choose import record_told
-    from .dedup import TOLD_SIDECAR, read_sidecar
+    from .dedup import TOLD_SIDECAR, sidecar_bytes
     from .files import output_lock, remove_stale_staging
     from .plan import load_lexicon
     from .publish import publish
@@ -214,11 +216,11 @@ def publish_draft(
                 raise UsageError(f"no draft for {date.isoformat()} in {out_root}: make one with briefing daily --draft")
             return PublishedDraft(folder, None, None)
         script = read_script(folder / "script.json", load_lexicon(config))
-        told = state.told_rows(script)
+        told = state.told(script)
         approved = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         sidecars = {REVIEWED_FILE: _reviewed(state, approved)}  # in the folder from the start: it marks the editor's work
         if told:
-            sidecars[TOLD_SIDECAR] = told
+            sidecars[TOLD_SIDECAR] = sidecar_bytes(told)
         remove_stale_staging(out_root)
         voices = read_voices(config)
         fingerprint = (read_manifest(folder) or _no_manifest()).inputs
@@ -226,7 +228,7 @@ def publish_draft(
             episode = make_episode(script, config, out_root, voices, places, progress, fingerprint, sidecars)
         write_atomically(folder / REVIEWED_FILE, _reviewed(state, approved, episode))
         run.made(episode)
-        warnings = [record_told(out_root, date, read_sidecar(told), config.stories.dedup_days)] if told else []
+        warnings = [record_told(out_root, date, told, config.stories.dedup_days)] if told else []
         feed = publish(out_root, config, base_url)
     return PublishedDraft(folder, episode, feed, tuple(w for w in warnings if w))
 
