@@ -187,12 +187,13 @@ def add_story(draft: Draft, config: Config, candidate: int) -> Change:
         raise EditRefused(f"there is no candidate {candidate}")
     chosen = draft.state.candidates[candidate - 1]
     if chosen.article:
-        planned = plan_script((article_from_dict(chosen.article),), config, draft.date).script
+        article = article_from_dict(chosen.article)
+        planned = plan_script((article,), config, draft.date).script
         story, body = planned.stories[0], planned.segments_of(1)
         story = replace(story, index=len(draft.script.stories) + 1)
         link = chosen.link
-        if link.url and not link.signature:  # from a source: what told.json records once it airs
-            link = replace(link, signature=encode_signature(signature(story.summary or story.title)))
+        if link.url and not link.signature:  # from a source: told.json records it signed as `choose` signs an item
+            link = replace(link, signature=encode_signature(signature(article.body or article.title)))
     else:  # a story the editor dropped: it comes back from the history
         story, body, link = _dropped(draft, chosen)
     stories = [*draft.script.stories, story]
