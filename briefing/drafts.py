@@ -53,13 +53,17 @@ class Candidate:
     article: dict[str, Any]
     link: StoryLink = StoryLink()
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Candidate:
+        return cls(**{**data, "link": StoryLink(**data["link"])})
+
 
 @dataclass(frozen=True)
 class Edit:
     """One change to a draft, and what the draft was before it (so the last one can be undone)."""
 
     time: str
-    action: str  # edit, spoken, headline, drop, move, add, reading
+    action: str  # one of review.ACTIONS: edit, headline, drop, move, add, reading
     story: int | None
     segment: int | None  # 1-based, in the script before the change
     old: str
@@ -84,7 +88,7 @@ class DraftState:
         raw = json.loads(data)
         return cls(
             links=tuple(StoryLink(**link) for link in raw["links"]),
-            candidates=tuple(Candidate(**{**c, "link": StoryLink(**c["link"])}) for c in raw["candidates"]),
+            candidates=tuple(Candidate.from_dict(c) for c in raw["candidates"]),
             history=tuple(Edit(**edit) for edit in raw["history"]),
             version=int(raw["version"]),
         )
@@ -161,12 +165,12 @@ def reusable_episode(folder: Path, made_from_same_inputs: Manifest | None, draft
     with it, an episode already published is not replaced by a draft. Raises UsageError when the run
     would replace either."""
     state = read_draft(folder)
-    edited = state is not None and bool(state.history)
-    if (folder / REVIEWED_FILE).exists() or (edited and draft):
+    edits = len(state.history) if state else 0
+    if (folder / REVIEWED_FILE).exists() or (edits and draft):
         return finished_manifest(folder)
-    if edited:
+    if edits:
         raise UsageError(
-            f"{folder} is a draft with {len(state.history) if state else 0} edits from the review desk; approve it with "
+            f"{folder} is a draft with {edits} edits from the review desk; approve it with "
             f"briefing publish {folder.name}, or delete the folder to draft the day again"
         )
     if draft and state is None and made_from_same_inputs is None and finished_manifest(folder) is not None:
@@ -223,9 +227,11 @@ def publish_draft(
             sidecars[TOLD_SIDECAR] = sidecar_bytes(told)
         remove_stale_staging(out_root)
         voices = read_voices(config)
-        fingerprint = (read_manifest(folder) or _no_manifest()).inputs
+        drafted = read_manifest(folder)
+        if drafted is None:
+            raise UsageError(f"the draft in {folder} has no episode.json; draft the day again with briefing daily --draft")
         with synthesis_places(config, voices, executor) as places:
-            episode = make_episode(script, config, out_root, voices, places, progress, fingerprint, sidecars)
+            episode = make_episode(script, config, out_root, voices, places, progress, drafted.inputs, sidecars)
         write_atomically(folder / REVIEWED_FILE, _reviewed(state, approved, episode))
         run.made(episode)
         warnings = [record_told(out_root, date, told, config.stories.dedup_days)] if told else []
@@ -241,7 +247,3 @@ def _reviewed(state: DraftState, approved: str, episode: Episode | None = None) 
         record |= {"made": synthesis.synthesized, "reused": synthesis.reused, "duration": episode.duration}
         record["lufs"] = episode.loudness.integrated_lufs
     return json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8")
-
-
-def _no_manifest() -> Manifest:
-    raise UsageError("the draft has no episode.json; draft the day again with briefing daily --draft")

@@ -92,7 +92,7 @@ def undo_last(folder: Path, config: Config, version: int) -> Draft:
         before = draft.state.history[-1].before
         script = script_from_dict(before["script"], str(folder / "script.json"), load_lexicon(config))
         links = tuple(StoryLink(**link) for link in before["links"])
-        candidates = tuple(Candidate(**{**c, "link": StoryLink(**c["link"])}) for c in before["candidates"])
+        candidates = tuple(Candidate.from_dict(c) for c in before["candidates"])
         state = replace(draft.state, links=links, candidates=candidates, history=draft.state.history[:-1], version=version + 1)
         return _save(Draft(folder, script, state))
 
@@ -117,8 +117,9 @@ def _where(edit: Edit) -> str:
 Change = tuple[Script, tuple[StoryLink, ...], tuple[Candidate, ...], Edit]
 
 
-def _edit(kind: str, story: int | None, segment: int | None, old: str, new: str) -> Edit:
-    return Edit(time="", action=kind, story=story, segment=segment, old=old, new=new, before={})
+def _edit(story: int | None, segment: int | None, old: str, new: str) -> Edit:
+    """What a change did; `change_draft` adds when, which action, and the draft before it."""
+    return Edit(time="", action="", story=story, segment=segment, old=old, new=new, before={})
 
 
 def edit_segment(draft: Draft, config: Config, segment: int, text: str = "", spoken: str = "") -> Change:
@@ -144,7 +145,7 @@ def edit_segment(draft: Draft, config: Config, segment: int, text: str = "", spo
     segments = list(draft.script.segments)
     segments[segment - 1] = new
     script = _with_summaries(replace(draft.script, segments=tuple(segments)))
-    change = _edit("", old.story, segment, old.spoken if spoken else old.text, new.spoken if spoken else new.text)
+    change = _edit(old.story, segment, old.spoken if spoken else old.text, new.spoken if spoken else new.text)
     return script, draft.state.links, draft.state.candidates, change
 
 
@@ -152,7 +153,7 @@ def retitle(draft: Draft, config: Config, story: int, title: str) -> Change:
     old = _story(draft.script, story)
     new = _bounded(title, MAX_TITLE_CHARS, "the headline")
     stories = [replace(s, title=new) if s.index == story else s for s in draft.script.stories]
-    return _laid_out(draft, config, stories), draft.state.links, draft.state.candidates, _edit("", story, None, old.title, new)
+    return _laid_out(draft, config, stories), draft.state.links, draft.state.candidates, _edit(story, None, old.title, new)
 
 
 def drop_story(draft: Draft, config: Config, story: int) -> Change:
@@ -163,7 +164,7 @@ def drop_story(draft: Draft, config: Config, story: int) -> Change:
     links = tuple(link for s, link in zip(draft.script.stories, draft.state.links) if s.index != story)
     candidate = Candidate(old.title, old.source, "dropped by the editor", {}, draft.state.links[story - 1])
     script = _laid_out(draft, config, stories)
-    return script, links, (*draft.state.candidates, candidate), _edit("", story, None, old.title, "")
+    return script, links, (*draft.state.candidates, candidate), _edit(story, None, old.title, "")
 
 
 def move_story(draft: Draft, config: Config, story: int, by: int) -> Change:
@@ -175,7 +176,7 @@ def move_story(draft: Draft, config: Config, story: int, by: int) -> Change:
     order[story - 1], order[to - 1] = order[to - 1], order[story - 1]
     stories = [draft.script.stories[i] for i in order]
     links = tuple(draft.state.links[i] for i in order)
-    return _laid_out(draft, config, stories), links, draft.state.candidates, _edit("", story, None, old.title, f"to {to}")
+    return _laid_out(draft, config, stories), links, draft.state.candidates, _edit(story, None, old.title, f"to {to}")
 
 
 def add_story(draft: Draft, config: Config, candidate: int) -> Change:
@@ -196,13 +197,10 @@ def add_story(draft: Draft, config: Config, candidate: int) -> Change:
             link = replace(link, signature=encode_signature(signature(article.body or article.title)))
     else:  # a story the editor dropped: it comes back from the history
         story, body, link = _dropped(draft, chosen)
-    stories = [*draft.script.stories, story]
-    bodies = {s.index: _bodies(draft.script, s.index) for s in draft.script.stories}
-    bodies[story.index] = [replace(s, story=story.index) for s in body if s.role == Role.BODY]
-    script = lay_out(stories, bodies, draft.date, config, load_lexicon(config))
+    script = _laid_out(draft, config, [*draft.script.stories, story], {story.index: [s for s in body if s.role == Role.BODY]})
     links = (*draft.state.links, link)
     candidates = tuple(c for n, c in enumerate(draft.state.candidates, start=1) if n != candidate)
-    return script, links, candidates, _edit("", len(stories), None, "", story.title)
+    return script, links, candidates, _edit(story.index, None, "", story.title)
 
 
 def _dropped(draft: Draft, chosen: Candidate) -> tuple[Story, list[Segment], StoryLink]:
@@ -232,7 +230,7 @@ def set_reading(draft: Draft, config: Config, word: str, reading: str) -> Change
     save_lexicon_entry(config.paths.lexicon_path, LexiconEntry(word, reading, "set on the review desk"))
     lexicon = load_lexicon(config)
     segments = tuple(replace(s, spoken=to_spoken(s.text, lexicon)) if word in s.text else s for s in draft.script.segments)
-    return replace(draft.script, segments=segments), draft.state.links, draft.state.candidates, _edit("", None, None, word, reading)
+    return replace(draft.script, segments=segments), draft.state.links, draft.state.candidates, _edit(None, None, word, reading)
 
 
 ACTIONS: dict[str, Callable[..., Change]] = {
@@ -245,8 +243,9 @@ ACTIONS: dict[str, Callable[..., Change]] = {
 }
 
 
-def _laid_out(draft: Draft, config: Config, stories: list[Story]) -> Script:
-    bodies = {s.index: _bodies(draft.script, s.index) for s in stories}
+def _laid_out(draft: Draft, config: Config, stories: list[Story], added: dict[int, list[Segment]] | None = None) -> Script:
+    """The draft with `stories` in this order, each with its body segments (from the draft, or `added` for a new one)."""
+    bodies = {s.index: _bodies(draft.script, s.index) for s in draft.script.stories} | (added or {})
     return lay_out(stories, bodies, draft.date, config, load_lexicon(config))
 
 
