@@ -21,6 +21,7 @@ import secrets
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from .drafts import REVIEWED_FILE, is_draft, publish_draft
 from .episode import finished_manifest
 from .errors import BriefingError, OutputBusy
 from .review import ACTIONS, Draft, EditRefused, StaleEdit, change_draft, open_draft, undo_last
+from .voices import VoiceChains
 
 TOKEN_ENV = "BRIEFING_REVIEW_TOKEN"
 COOKIE = "briefing_review"
@@ -158,23 +160,29 @@ class Desk:
 
     # --- audio -------------------------------------------------------------------------------
 
-    def _made(self, draft: Draft) -> list[Path | None]:
-        """Each segment's cached audio, when it has been made."""
+    @cached_property
+    def voices(self) -> VoiceChains:
         from .build import read_voices
+
+        return read_voices(self.config)
+
+    def _made(self, draft: Draft, only: int | None = None) -> list[Path | None]:
+        """Each segment's cached audio when it has been made (of the segment numbered `only`, if given),
+        by any preset of its chain: a fallback may have made it."""
+        from .build import preset_chains
         from .synthesize import SegmentCache
 
-        cache, voices = SegmentCache(self.config.paths.cache_path), read_voices(self.config)
+        cache = SegmentCache(self.config.paths.cache_path)
+        numbered = list(zip(draft.script.segments, preset_chains(draft.script, self.voices)))
         made = []
-        for segment in draft.script.segments:
-            chain = voices.for_segment(segment.story is not None)
+        for segment, chain in numbered if only is None else [numbered[only - 1]]:
             paths = [cache.path(cache.key(preset, segment.spoken)) for preset in chain]
             made.append(next((path for path in paths if path.exists()), None))
         return made
 
     async def segment_audio(self, request: web.Request) -> web.StreamResponse:
         draft = await asyncio.to_thread(open_draft, self._folder(request), self.config)
-        number = _number(request.match_info["number"], len(draft.script.segments))
-        path = self._made(draft)[number - 1]
+        path = self._made(draft, only=_number(request.match_info["number"], len(draft.script.segments)))[0]
         if path is None:
             raise web.HTTPNotFound(text="not made yet: ask the desk to make it (POST listen)")
         return web.FileResponse(path, headers={"Content-Type": "audio/wav"})
@@ -190,11 +198,11 @@ class Desk:
         return web.json_response({"job": key, "state": _job_state(job)})
 
     def _make_segment(self, draft: Draft, number: int) -> None:
-        from .build import preset_chains, read_voices, synthesis_settings
+        from .build import preset_chains, synthesis_settings
         from .synthesize import SegmentCache, synthesize_segments
 
         segment = draft.script.segments[number - 1]
-        chain = preset_chains(draft.script, read_voices(self.config))[number - 1]
+        chain = preset_chains(draft.script, self.voices)[number - 1]
         synthesize_segments(
             [segment], [chain], SegmentCache(self.config.paths.cache_path), lambda _n, _a: None, synthesis_settings(self.config)
         )
