@@ -14,6 +14,7 @@ from .config import Config
 from .episode import Manifest, clock
 from .review import Draft
 from .script import Role, Segment
+from .text import is_url
 
 STYLE = """
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0;background:#f4f6fa;color:#1d2433;line-height:1.5}
@@ -187,8 +188,8 @@ def _rundown(draft: Draft, numbered: list[tuple[int, Segment]], seconds: list[fl
 
 def _story(story: Any, url: str, segments: list[tuple[int, Segment]], made: list[Path | None], count: int) -> str:
     i = story.index
-    web = url.startswith(("http://", "https://"))  # a feed's link could be javascript:
-    link = f' · <a href="{escape(url)}" rel="noreferrer noopener" target="_blank">source page</a>' if web else ""
+    # A feed's link could be javascript:; only a web address is a link.
+    link = f' · <a href="{escape(url)}" rel="noreferrer noopener" target="_blank">source page</a>' if is_url(url) else ""
     meta = f"{escape(story.source or 'page')}{link} · {escape(story.summarizer)}" + (f" · {escape(story.byline)}" if story.byline else "")
     up = f'<button data-action="move" data-story="{i}" data-by="-1" data-anchor="story-{i - 1}"{" disabled" if i == 1 else ""}>Move up</button>'
     down = f'<button data-action="move" data-story="{i}" data-by="1" data-anchor="story-{i + 1}"{" disabled" if i == count else ""}>Move down</button>'

@@ -23,6 +23,7 @@ from .fetch import Fetched, Fetcher
 from .furniture import trim_furniture
 from .ingest import Article, expand_inputs, parse_page, read_articles
 from .text import clean_text
+from .text import is_url as is_url
 from .webpage import WebArticle, html_paragraphs, read_web_page
 
 # A feed item with less text than this, or ending in an ellipsis, carries a teaser: its link is
@@ -74,10 +75,6 @@ def read_sources(sources: tuple[SourceConfig, ...], fetcher: Fetcher) -> list[So
     carries its error. Each source has `budget_seconds` in all, linked pages included."""
     with ThreadPoolExecutor(max_workers=FETCHES_AT_ONCE) as pool:
         return list(pool.map(lambda source: _read_source(source, fetcher), sources))
-
-
-def is_url(text: str) -> bool:
-    return text.startswith(("http://", "https://"))
 
 
 def read_article_pages(urls: list[str], fetcher: Fetcher) -> tuple[tuple[Article, ...], tuple[str, ...]]:

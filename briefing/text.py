@@ -131,3 +131,8 @@ def chinese_number(text: str) -> int | None:
             total = (total + section + digit) * BIG_NUMERAL_UNITS[char]
             section = digit = 0
     return total + section + digit
+
+
+def is_url(text: str) -> bool:
+    """Whether `text` is a web address (http or https; never javascript: or file:)."""
+    return text.startswith(("http://", "https://"))
